@@ -1,0 +1,53 @@
+# The book's commands. The first two are the README's: `make book` and `make test`.
+# Both create the project's own virtual environment (.venv) when it is missing or out of
+# date, so that a fresh clone needs nothing but Python 3.11, git and make.
+
+PYTHON_FOR_VENV ?= python3.11
+# The kernels that store outputs and the kernels of nbval hash strings alike.
+export PYTHONHASHSEED := 0
+VENV := .venv
+PY := $(VENV)/bin/python
+# Touched after a complete install; it is older than requirements.txt or pyproject.toml
+# when either changed, which makes the next command reinstall.
+INSTALLED := $(VENV)/.installed
+
+.PHONY: book test lint format execute bench reproduce student grade lock clean help
+
+help:
+	@echo "make book     build the website into _build/html (warnings are errors)"
+	@echo "make test     lint, lib's tests and doctests, nbval over every chapter"
+	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
+	@echo "make bench    time lib's conv2d against torch's, as ratios"
+	@echo "make clean    remove the build and the virtual environment"
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==26.3
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+book: $(INSTALLED)
+	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
+	@echo "The website is in _build/html; open _build/html/index.html or serve it with:"
+	@echo "  $(PY) -m http.server --directory _build/html 8000"
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
+	$(PY) -m pytest
+
+execute: $(INSTALLED)
+	$(PY) tools/execute_notebooks.py $(NB)
+
+bench: $(INSTALLED)
+	$(PY) tools/bench.py
+
+clean:
+	rm -rf _build $(VENV)

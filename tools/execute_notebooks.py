@@ -1,0 +1,136 @@
+"""Re-execute chapter notebooks in a fresh kernel and store their outputs.
+
+This is the only way outputs enter the repository (``make execute``; one chapter with
+``make execute NB=chapters/01_convolution.ipynb``). Each notebook runs top to bottom in a
+new kernel with nbclient, which also stores the widget state so that the website can
+render widgets. A notebook is written back only when its run is clean:
+
+- no error output, except in cells tagged ``raises-exception`` (and such a cell must
+  really raise: a demonstration of an error that no longer errs is stale);
+- nothing on stderr (a warning stored today fails nbval tomorrow);
+- every code cell executed (nbval does not compare a cell without stored outputs).
+
+Usage::
+
+    python tools/execute_notebooks.py [NOTEBOOK ...]
+
+With no argument it executes every notebook under ``chapters/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+TIMEOUT_PER_CELL = 600  # seconds; the LeNet-5 chapter trains for about a minute
+
+
+def chapter_notebooks() -> list[Path]:
+    """Every chapter notebook, in file-name order (which is the reading order)."""
+    return sorted(p for p in CHAPTERS.glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def problems_in(nb: nbformat.NotebookNode) -> list[str]:
+    """List what would make an executed notebook unfit to store.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A notebook that has just been executed.
+
+    Returns
+    -------
+    list of str
+        One line per problem, naming the cell by its index; empty when the notebook is clean.
+    """
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        if cell.get("execution_count") is None:
+            problems.append(f"cell {index}: was not executed")
+        if errors and "raises-exception" not in tags:
+            problems.append(f"cell {index}: raised {errors[0].ename}: {errors[0].evalue}")
+        if "raises-exception" in tags and not errors:
+            problems.append(f"cell {index}: is tagged raises-exception but raised nothing")
+        for out in cell.outputs:
+            if out.output_type == "stream" and out.name == "stderr":
+                first_line = out.text.strip().splitlines()[0] if out.text.strip() else ""
+                problems.append(f"cell {index}: wrote to stderr: {first_line[:120]}")
+    return problems
+
+
+def execute(path: Path) -> list[str]:
+    """Execute one notebook in a fresh kernel; store it when clean.
+
+    Parameters
+    ----------
+    path : Path
+        The notebook to execute. It runs with its own folder as the working directory.
+
+    Returns
+    -------
+    list of str
+        The problems that kept it from being stored; empty when it was stored.
+    """
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=TIMEOUT_PER_CELL,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+        record_timing=False,  # timings differ on every run and would churn the diff
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        # nbclient stops at the first unexpected error; report it and store nothing.
+        summary = str(error).strip().splitlines()
+        return [f"execution stopped: {summary[-1] if summary else error!r}"]
+    problems = problems_in(nb)
+    if not problems:
+        nbformat.validate(nb)
+        nbformat.write(nb, path)
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or chapter_notebooks()
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        print(f"notebooks: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    # The kernel inherits this environment: make hashing and BLAS threads repeatable.
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    failed = 0
+    for path in paths:
+        start = time.perf_counter()
+        problems = execute(path)
+        took = time.perf_counter() - start
+        if problems:
+            failed += 1
+            print(f"NOT STORED {path} ({took:.0f} s):")
+            for problem in problems:
+                print(f"    {problem}")
+        else:
+            print(f"stored     {path} ({took:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
