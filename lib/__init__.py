@@ -5,6 +5,25 @@ holds. Names, argument names and the (N, C, H, W) layout follow
 ``torch.nn.functional``, so a reader can move to PyTorch without relearning.
 """
 
+from lib.convolution import conv2d, convolve2d
+from lib.gradients import (
+    avg_pool2d_grad,
+    conv2d_grad_bias,
+    conv2d_grad_input,
+    conv2d_grad_weight,
+    max_pool2d_grad,
+)
 from lib.notebook import setup_notebook
+from lib.padding import pad2d
+from lib.pooling import avg_pool2d, max_pool2d
+from lib.shapes import output_size
 
-__all__ = ["setup_notebook"]
+__all__ = ["setup_notebook", "output_size", "pad2d", "conv2d", "convolve2d"]
+__all__ += ["max_pool2d", "avg_pool2d"]
+__all__ += [
+    "conv2d_grad_input",
+    "conv2d_grad_weight",
+    "conv2d_grad_bias",
+    "max_pool2d_grad",
+    "avg_pool2d_grad",
+]

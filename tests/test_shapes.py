@@ -1,0 +1,164 @@
+"""lib.shapes: the output-size formula and padding arguments, checked against PyTorch."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lib import output_size
+from lib.shapes import padding_sides
+
+
+def test_lenet5_sizes():
+    assert output_size(32, 5) == 28  # C1
+    assert output_size(28, 2, stride=2) == 14  # S2
+    assert output_size(14, 5) == 10  # C3
+    assert output_size(10, 2, stride=2) == 5  # S4
+    assert output_size(5, 5) == 1  # C5
+
+
+def test_formula_with_dilation():
+    # floor((n + 2p - d(k - 1) - 1) / s) + 1
+    assert output_size(10, 3, stride=2, padding=1, dilation=2) == (10 + 2 - 4 - 1) // 2 + 1
+    assert output_size(7, 3, dilation=3) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(1, 20),
+    kernel_size=st.integers(1, 6),
+    stride=st.integers(1, 4),
+    padding=st.integers(0, 3),
+    dilation=st.integers(1, 3),
+)
+def test_output_size_matches_torch_conv(n, kernel_size, stride, padding, dilation):
+    span = dilation * (kernel_size - 1) + 1
+    if n + 2 * padding < span:
+        with pytest.raises(ValueError, match="kernel_size"):
+            output_size(n, kernel_size, stride, padding, dilation)
+        return
+    x = torch.zeros(1, 1, n, 1)
+    w = torch.zeros(1, 1, kernel_size, 1)
+    expected = F.conv2d(x, w, stride=stride, padding=(padding, 0), dilation=dilation).shape[2]
+    assert output_size(n, kernel_size, stride, padding, dilation) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(1, 20),
+    kernel_size=st.integers(1, 5),
+    stride=st.integers(1, 4),
+    padding=st.integers(0, 2),
+    dilation=st.integers(1, 2),
+    ceil_mode=st.booleans(),
+)
+def test_output_size_matches_torch_pooling(n, kernel_size, stride, padding, dilation, ceil_mode):
+    span = dilation * (kernel_size - 1) + 1
+    if padding > kernel_size // 2 or n + 2 * padding < span:
+        return  # torch refuses these pools
+    x = torch.zeros(1, 1, n, 1)
+    pool = F.max_pool2d(
+        x, (kernel_size, 1), (stride, 1), (padding, 0), (dilation, 1), ceil_mode=ceil_mode
+    )
+    got = output_size(n, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
+    assert got == pool.shape[2]
+
+
+def test_ceil_mode_drops_a_window_that_would_start_in_the_right_padding():
+    # n=5, k=2, s=2, p=1: ceil((5 + 2 - 2) / 2) + 1 = 4 windows would start at 0, 2, 4, 6;
+    # the one at 6 starts in the right padding (the input ends at 1 + 5 = 6), so 3 remain.
+    assert output_size(5, 2, stride=2, padding=1, ceil_mode=True) == 3
+    assert output_size(5, 2, stride=2, padding=1) == 3
+    assert output_size(6, 3, stride=2, ceil_mode=True) == 3
+    assert output_size(6, 3, stride=2) == 2
+
+
+def test_asymmetric_padding_pair():
+    assert output_size(6, 4, padding=(1, 2)) == 6  # "same" for an even kernel
+    assert output_size(6, 4, padding=(1, 2)) == output_size(6, 4, padding=0) + 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"n": 0, "kernel_size": 1}, ValueError, "n must be >= 1"),
+        ({"n": 5, "kernel_size": 0}, ValueError, "kernel_size must be >= 1"),
+        ({"n": 5, "kernel_size": 3, "stride": 0}, ValueError, "stride must be >= 1"),
+        ({"n": 5, "kernel_size": 3, "dilation": 0}, ValueError, "dilation must be >= 1"),
+        ({"n": 5, "kernel_size": 3, "padding": -1}, ValueError, "padding must be >= 0"),
+        ({"n": 5, "kernel_size": 7}, ValueError, "kernel_size 7 .* larger than the padded"),
+        ({"n": 5, "kernel_size": 3, "dilation": 3}, ValueError, "kernel_size 3 .*span 7"),
+        ({"n": 5.0, "kernel_size": 3}, TypeError, "n must be an int"),
+        ({"n": 5, "kernel_size": 3, "stride": 1.5}, TypeError, "stride must be an int"),
+        ({"n": 5, "kernel_size": True}, TypeError, "kernel_size must be an int"),
+        ({"n": 5, "kernel_size": 3, "padding": "same"}, TypeError, "padding must be"),
+        ({"n": 5, "kernel_size": 3, "ceil_mode": 1}, TypeError, "ceil_mode"),
+    ],
+)
+def test_output_size_refuses(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        output_size(**kwargs)
+
+
+def test_numpy_integers_are_accepted():
+    assert output_size(np.int64(32), np.int32(5)) == 28
+
+
+@pytest.mark.parametrize(
+    ("padding", "expected"),
+    [
+        (0, ((0, 0), (0, 0))),
+        (2, ((2, 2), (2, 2))),
+        ((1, 3), ((1, 1), (3, 3))),
+        ([1, 3], ((1, 1), (3, 3))),
+        (((0, 1), (2, 3)), ((0, 1), (2, 3))),
+        ([[0, 1], [2, 3]], ((0, 1), (2, 3))),
+        ("valid", ((0, 0), (0, 0))),
+    ],
+)
+def test_padding_sides_forms(padding, expected):
+    assert padding_sides(padding, kernel_size=3) == expected
+
+
+@pytest.mark.parametrize("kernel_size", [(1, 1), (2, 3), (4, 5), (3, 6)])
+@pytest.mark.parametrize("dilation", [1, 2, (1, 3)])
+def test_same_padding_matches_torch(kernel_size, dilation):
+    """torch's "same" output equals its own input padded by our sides, then "valid"."""
+    (top, bottom), (left, right) = padding_sides("same", kernel_size, 1, dilation)
+    x = torch.randn(1, 1, 9, 10, dtype=torch.float64)
+    w = torch.randn(1, 1, *kernel_size, dtype=torch.float64)
+    with warnings.catch_warnings():  # torch warns that an odd total needs a padded copy
+        warnings.simplefilter("ignore", UserWarning)
+        expected = F.conv2d(x, w, padding="same", dilation=dilation)
+    got = F.conv2d(F.pad(x, (left, right, top, bottom)), w, dilation=dilation)
+    assert got.shape == x.shape
+    torch.testing.assert_close(got, expected)
+
+
+def test_full_padding():
+    assert padding_sides("full", (3, 4), dilation=(1, 2)) == ((2, 2), (6, 6))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"padding": -1}, ValueError, "padding must be >= 0"),
+        ({"padding": (1, -2)}, ValueError, "padding must be >= 0"),
+        ({"padding": ((0, 1), (-1, 0))}, ValueError, "padding must be >= 0"),
+        ({"padding": "half"}, ValueError, "padding must be one of 'valid', 'same', 'full'"),
+        ({"padding": "same", "kernel_size": 3, "stride": 2}, ValueError, "padding='same'.*stride"),
+        ({"padding": "same"}, TypeError, "padding='same' needs the kernel_size"),
+        ({"padding": (1, 2, 3, 4)}, TypeError, "padding.*flat 4-tuple"),
+        ({"padding": (1, 2, 3)}, TypeError, "padding must be an int"),
+        ({"padding": 1.5}, TypeError, "padding must be an int"),
+        ({"padding": None}, TypeError, "padding must be an int"),
+        ({"padding": ((1, 2), 3)}, TypeError, "padding must be an int"),
+    ],
+)
+def test_padding_sides_refuses(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        padding_sides(**kwargs)
