@@ -18,6 +18,8 @@ help:
 	@echo "make test     lint, lib's tests and doctests, nbval over every chapter"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
+	@echo "make student  the student version of the chapters into student/ (NB=... for one)"
+	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
 	@echo "make clean    remove the build and the virtual environment"
 
 $(INSTALLED): requirements.txt pyproject.toml
@@ -51,3 +53,13 @@ bench: $(INSTALLED)
 
 clean:
 	rm -rf _build $(VENV)
+
+# The student version of the chapters (NB=chapters/01_convolution.ipynb for one) into student/.
+student: $(INSTALLED)
+	$(PY) tools/student_version.py $(NB)
+
+# Grade a folder of submissions: make grade SUBMISSIONS=folder CHAPTER=1 [OUT=folder]
+grade: $(INSTALLED)
+	@test -n "$(SUBMISSIONS)" -a -n "$(CHAPTER)" || \
+		{ echo "usage: make grade SUBMISSIONS=folder CHAPTER=1 [OUT=folder]"; exit 2; }
+	$(PY) tools/grade.py "$(SUBMISSIONS)" --chapter $(CHAPTER) $(if $(OUT),--out "$(OUT)")

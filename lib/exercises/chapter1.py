@@ -1,0 +1,736 @@
+"""Checkers for chapter 1, "The convolution formula".
+
+In the chapter::
+
+    from lib.exercises import chapter1 as ex
+
+    ex.corner_value.check(corner_value)            # a number worked out by hand
+    ex.output_shape.check(output_shape)            # a shape predicted by hand
+    ex.cross_correlate2d.check(cross_correlate2d)  # functions to implement
+    ex.convolve2d_true.check(convolve2d_true)
+    ex.correlate_same.check(correlate_same)
+    ex.sobel_magnitude.check(sobel_magnitude)
+
+Each exercise also has ``hint()`` (one more hint per call) and ``solution()``. The
+references are :func:`lib.conv2d` and :func:`lib.convolve2d`, which are tested against
+PyTorch and SciPy; ``solution()`` shows a readable loop version instead.
+
+Examples
+--------
+>>> result = corner_value.check(27)
+corner_value: correct.
+>>> result = cross_correlate2d.check(lambda image, kernel: convolve2d(image, kernel))
+cross_correlate2d: incorrect. Kernel flipped: your function computes true convolution,
+    which turns the kernel by 180 degrees. Cross-correlation slides the kernel as it is:
+    out[y, x] = sum over i, j of image[y + i, x + j] * kernel[i, j]. (Seen on the
+    chapter's 5x5 ramp and 3x3 edge kernel.) ex.cross_correlate2d.hint() gives a hint.
+"""
+
+import numpy as np
+
+from lib.convolution import conv2d, convolve2d
+from lib.exercises.checker import (
+    Case,
+    FunctionExercise,
+    Mistake,
+    ValueExercise,
+    array_problem,
+    type_name,
+)
+
+#: The image and kernel of the by-hand exercise ``corner_value``.
+CORNER_IMAGE = np.array([[1, 0, 2, 0], [7, 7, 7, 6], [5, 2, 5, 1], [0, 6, 7, 6]])
+CORNER_KERNEL = np.array([[-1, 2], [3, 1]])
+
+#: The (rows, columns) of the image and of the kernel of the exercise ``output_shape``.
+SHAPE_IMAGE = (7, 5)
+SHAPE_KERNEL = (3, 2)
+
+#: Sobel's kernels: the change along x (columns), and along y (rows), its transpose.
+SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+SOBEL_Y = SOBEL_X.T
+
+# The chapter's worked example: a horizontal ramp and a vertical-edge kernel.
+_RAMP = np.arange(1, 26).reshape(5, 5)
+_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+
+
+# --- cases ----------------------------------------------------------------------------------
+
+
+def _describe(image, kernel=None):
+    kind = "integer" if image.dtype.kind in "iu" else "float"
+    text = f"a {image.shape[0]}x{image.shape[1]} {kind} image"
+    if kernel is not None:
+        text += f" and a {kernel.shape[0]}x{kernel.shape[1]} kernel"
+    return text
+
+
+def _image(rng, shape, integer):
+    if integer:
+        return rng.integers(0, 10, size=shape)
+    return rng.normal(size=shape).round(3)
+
+
+def _kernel(rng, shape, integer):
+    """A random kernel that differs from its flips and its transpose, so that each of
+    those mistakes changes the result."""
+    for _ in range(100):
+        kernel = rng.integers(-3, 4, size=shape) if integer else rng.normal(size=shape).round(3)
+        variants = []
+        if kernel.size > 1:
+            variants.append(kernel[::-1, ::-1])
+        if shape[0] > 1:
+            variants.append(kernel[::-1])
+        if shape[1] > 1:
+            variants.append(kernel[:, ::-1])
+        if shape[0] == shape[1] > 1:
+            variants.append(kernel.T)
+        if kernel.any() and not any(np.array_equal(kernel, v) for v in variants):
+            return kernel
+    return kernel
+
+
+def _case(rng, image_shape, kernel_shape, integer):
+    image, kernel = _image(rng, image_shape, integer), _kernel(rng, kernel_shape, integer)
+    return Case((image, kernel), _describe(image, kernel))
+
+
+def _random_shapes(rng, count, odd_kernel=False):
+    """``count`` random (image shape, kernel shape, integer) triples, kernels that fit."""
+    shapes = []
+    for _ in range(count):
+        height, width = (int(n) for n in rng.integers(1, 13, size=2))
+        if odd_kernel:
+            kh = int(rng.choice(range(1, height + 1, 2)))
+            kw = int(rng.choice(range(1, width + 1, 2)))
+        else:
+            kh, kw = int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1))
+        shapes.append(((height, width), (kh, kw), bool(rng.integers(2))))
+    return shapes
+
+
+def _valid_cases(rng, hidden):
+    """Cases of a valid 2-D correlation or convolution: the chapter's example, a 1x1
+    kernel, a kernel as large as the image, non-square shapes, integers and floats."""
+    shapes = [
+        ((4, 6), (2, 3), True),
+        ((5, 5), (1, 1), True),
+        ((3, 4), (3, 4), True),
+        ((6, 5), (3, 3), False),
+        ((1, 7), (1, 3), False),
+        ((6, 4), (3, 1), True),
+    ]
+    cases = [] if hidden else [Case((_RAMP, _EDGE), "the chapter's 5x5 ramp and 3x3 edge kernel")]
+    if hidden:
+        shapes += [((9, 11), (4, 2), True), ((12, 7), (5, 5), False)]
+        shapes += _random_shapes(rng, 6)
+    return cases + [_case(rng, *shape) for shape in shapes]
+
+
+def _same_cases(rng, hidden):
+    """Cases of a 'same' correlation: odd kernels, no larger than the image."""
+    shapes = [
+        ((4, 7), (3, 5), True),
+        ((6, 6), (1, 1), False),
+        ((3, 3), (3, 3), True),
+        ((7, 4), (5, 3), True),
+        ((1, 6), (1, 3), False),
+    ]
+    cases = [] if hidden else [Case((_RAMP, _EDGE), "the chapter's 5x5 ramp and 3x3 edge kernel")]
+    if hidden:
+        shapes += [((8, 10), (5, 3), False), ((11, 9), (7, 7), True)]
+        shapes += _random_shapes(rng, 6, odd_kernel=True)
+    return cases + [_case(rng, *shape) for shape in shapes]
+
+
+def _sobel_cases(rng, hidden):
+    """Images for Sobel: an edge, a ramp, random ones, the smallest (3x3) and thin ones."""
+    column, height, slopes = 3, 9, (1, 2)
+    if hidden:  # the same kinds of image, not the same images
+        column, height = int(rng.integers(1, 6)), int(rng.integers(1, 20))
+        slopes = tuple(int(n) for n in rng.integers(-3, 4, size=2))
+    step = np.zeros((5, 6), dtype=np.int64)
+    step[:, column:] = height
+    ramp = np.add.outer(slopes[0] * np.arange(6), slopes[1] * np.arange(6))
+    cases = [
+        Case((step,), "a 5x6 image of a vertical edge"),
+        Case((ramp,), "a 6x6 diagonal ramp"),
+    ]
+    shapes = [((5, 5), True), ((6, 7), False), ((3, 3), True), ((3, 8), False)]
+    if hidden:
+        for _ in range(6):
+            height, width = (int(n) for n in rng.integers(3, 13, size=2))
+            shapes.append(((height, width), bool(rng.integers(2))))
+    for shape, integer in shapes:
+        image = _image(rng, shape, integer)
+        cases.append(Case((image,), _describe(image)))
+    return cases
+
+
+# --- mistakes shared by the functions -------------------------------------------------------
+
+
+def _shape_problem(rule):
+    """A problem function that adds ``rule`` (how the output size follows) to a wrong
+    shape."""
+
+    def problem(output, expected, args):
+        text = array_problem(output, expected)
+        if text and text.startswith("the output has shape"):
+            text += f" ({rule})"
+        return text
+
+    return problem
+
+
+def _short(reference):
+    """The output one row and/or one column short of the right one: a loop that stops
+    one window early."""
+
+    def test(output, *args):
+        right = reference(*args)
+        if not isinstance(output, np.ndarray) or output.ndim != 2:
+            return False
+        rows, cols = output.shape
+        if (rows, cols) == right.shape or rows > right.shape[0] or cols > right.shape[1]:
+            return False
+        if right.shape[0] - rows > 1 or right.shape[1] - cols > 1:
+            return False
+        return bool(np.allclose(output, right[:rows, :cols]))
+
+    return test
+
+
+def _long(reference):
+    """The output with one extra row and/or column."""
+
+    def test(output, *args):
+        right = reference(*args)
+        if not isinstance(output, np.ndarray) or output.ndim != 2:
+            return False
+        extra = np.subtract(output.shape, right.shape)
+        if not (extra.min() >= 0 and extra.max() == 1):
+            return False
+        return bool(np.allclose(output[: right.shape[0], : right.shape[1]], right))
+
+    return test
+
+
+def _size_mistakes(reference, rule):
+    return [
+        Mistake(
+            "one window short",
+            f"your output misses a row or a column: {rule}; range(H - kH) stops one "
+            "window early, range(H - kH + 1) does not.",
+            test=_short(reference),
+        ),
+        Mistake(
+            "one window too many",
+            f"your output has an extra row or column: {rule}.",
+            test=_long(reference),
+        ),
+        Mistake(
+            "rows and columns swapped",
+            "your output is the transpose of the right one. The first index is the row "
+            "(y, down the image), the second the column (x, across).",
+            lambda *args: reference(*args).T,
+        ),
+    ]
+
+
+# --- corner_value ---------------------------------------------------------------------------
+
+
+def _number(value):
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"Answer one number, not {type_name(value)}.")
+    if float(value) != round(float(value)):
+        raise ValueError(f"{value} is not a whole number, and the image and kernel hold integers.")
+    return int(round(float(value)))
+
+
+corner_value = ValueExercise(
+    "corner_value",
+    "ch1-ex-corner-value",
+    answer=int(np.sum(CORNER_IMAGE[:2, :2] * CORNER_KERNEL)),
+    normalise=_number,
+    mistakes={
+        8: (
+            "kernel flipped",
+            "you turned the kernel by 180 degrees, as true convolution does. "
+            "Cross-correlation multiplies each pixel by the kernel entry that lies on it.",
+        ),
+        10: (
+            "kernel flipped upside down",
+            "you paired the window's top row with the kernel's bottom row.",
+        ),
+        30: (
+            "kernel flipped left to right",
+            "you paired the window's left column with the kernel's right column.",
+        ),
+        20: ("kernel transposed", "you paired image[i, j] with kernel[j, i]."),
+        32: (
+            "wrong window",
+            "you used the window one column to the right. Output (0, 0) "
+            "covers rows 0-1 and columns 0-1 of the image.",
+        ),
+        24: (
+            "wrong window",
+            "you used the window one row down. Output (0, 0) covers rows "
+            "0-1 and columns 0-1 of the image.",
+        ),
+        18: (
+            "wrong window",
+            "you used the window that starts at (1, 1). Output (0, 0) "
+            "covers rows 0-1 and columns 0-1 of the image.",
+        ),
+        15: (
+            "kernel left out",
+            "that is the sum of the window's pixels. Multiply each "
+            "pixel by the kernel entry on it, then add the products.",
+        ),
+        -27: ("sign", "the sum has the right size but the wrong sign."),
+    },
+    hints=[
+        "Output (0, 0) covers the top-left 2x2 window of the image: rows 0-1, columns 0-1.",
+        "Lay the kernel on that window as it is, without flipping it, and multiply each "
+        "pixel by the kernel entry on top of it.",
+        "Add the four products: 1 * (-1) + 0 * 2 + 7 * 3 + 7 * 1.",
+    ],
+    explanation=(
+        "The window of output (0, 0) is the image's top-left 2x2 block, [[1, 0], [7, 7]].\n"
+        "Cross-correlation multiplies it entry by entry with the kernel [[-1, 2], [3, 1]]\n"
+        "and adds: 1 * (-1) + 0 * 2 + 7 * 3 + 7 * 1 = -1 + 0 + 21 + 7 = 27.\n\n"
+        "corner_value = 27"
+    ),
+)
+
+
+# --- output_shape ---------------------------------------------------------------------------
+
+
+def _shape(value):
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        raise ValueError("Answer a pair (rows, columns), not one number.")
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise ValueError(f"Answer a pair (rows, columns), like (3, 3); got {value!r}.")
+    if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in value):
+        raise ValueError("Answer a pair of whole numbers (rows, columns).")
+    return tuple(int(n) for n in value)
+
+
+_H, _W = SHAPE_IMAGE
+_KH, _KW = SHAPE_KERNEL
+
+output_shape = ValueExercise(
+    "output_shape",
+    "ch1-ex-output-shape",
+    answer=(_H - _KH + 1, _W - _KW + 1),
+    normalise=_shape,
+    mistakes={
+        (_H - _KH, _W - _KW): (
+            "off by one",
+            "H - kH counts the steps the kernel can move down, not the places it can sit: "
+            "the first place is one more.",
+        ),
+        (_W - _KW + 1, _H - _KH + 1): (
+            "rows and columns swapped",
+            "a shape is (rows, columns): the first number counts the rows.",
+        ),
+        (_H - _KW + 1, _W - _KH + 1): (
+            "kernel's axes swapped",
+            f"the kernel has {_KH} rows and {_KW} columns: subtract the kernel's rows from "
+            "the image's rows, and its columns from the image's columns.",
+        ),
+        (_W - _KH + 1, _H - _KW + 1): (
+            "image's axes swapped",
+            f"the image has {_H} rows and {_W} columns.",
+        ),
+        (_H + _KH - 1, _W + _KW - 1): (
+            "full size",
+            "H + kH - 1 is the size of the 'full' output, where the kernel may hang over the "
+            "edges; the valid output keeps the kernel inside the image.",
+        ),
+        (_H, _W): (
+            "same size",
+            "the output is as large as the input only with 'same' padding; the valid "
+            "output has none.",
+        ),
+    },
+    hints=[
+        "Count the places where the kernel fits entirely inside the image, along each axis.",
+        "Along one axis, a kernel of k taps fits at positions 0, 1, ..., n - k: that is "
+        "n - k + 1 places.",
+        f"Rows: {_H} - {_KH} + 1. Columns: {_W} - {_KW} + 1. Answer (rows, columns).",
+    ],
+    explanation=(
+        f"The kernel fits at rows 0 to {_H - _KH} and at columns 0 to {_W - _KW}:\n"
+        f"{_H} - {_KH} + 1 = {_H - _KH + 1} rows and {_W} - {_KW} + 1 = {_W - _KW + 1} "
+        "columns.\n\n"
+        f"output_shape = ({_H - _KH + 1}, {_W - _KW + 1})"
+    ),
+)
+
+
+# --- cross_correlate2d ----------------------------------------------------------------------
+
+
+def _cross_correlate2d_model(image, kernel):
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    height, width = image.shape
+    kh, kw = kernel.shape
+    # One output entry per place where the kernel fits inside the image; the dtype of
+    # the inputs, so that integer images give integer results.
+    out = np.zeros((height - kh + 1, width - kw + 1), dtype=np.result_type(image, kernel))
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            window = image[y : y + kh, x : x + kw]
+            out[y, x] = np.sum(window * kernel)  # the kernel as it is: no flip
+    return out
+
+
+def _correlate(image, kernel):
+    return conv2d(image, kernel)
+
+
+_VALID_RULE = "a valid output has H - kH + 1 rows and W - kW + 1 columns"
+
+cross_correlate2d = FunctionExercise(
+    "cross_correlate2d",
+    "ch1-ex-cross-correlate",
+    reference=_correlate,
+    model=_cross_correlate2d_model,
+    make_cases=_valid_cases,
+    problem=_shape_problem(_VALID_RULE),
+    mistakes=[
+        Mistake(
+            "kernel flipped",
+            "your function computes true convolution, which turns the kernel by 180 "
+            "degrees. Cross-correlation slides the kernel as it is: out[y, x] = sum over "
+            "i, j of image[y + i, x + j] * kernel[i, j].",
+            lambda image, kernel: convolve2d(image, kernel),
+        ),
+        Mistake(
+            "kernel flipped upside down",
+            "you read the kernel's rows in reverse order: use kernel[i, j], not "
+            "kernel[kH - 1 - i, j].",
+            lambda image, kernel: conv2d(image, kernel[::-1]),
+        ),
+        Mistake(
+            "kernel flipped left to right",
+            "you read the kernel's columns in reverse order: use kernel[i, j], not "
+            "kernel[i, kW - 1 - j].",
+            lambda image, kernel: conv2d(image, kernel[:, ::-1]),
+        ),
+        Mistake(
+            "kernel transposed",
+            "you paired image[y + i, x + j] with kernel[j, i]; use kernel[i, j].",
+            lambda image, kernel: conv2d(image, kernel.T),
+        ),
+        *_size_mistakes(_correlate, _VALID_RULE),
+    ],
+    hints=[
+        "The output has H - kH + 1 rows and W - kW + 1 columns: one entry for each place "
+        "where the kernel fits inside the image.",
+        "Loop over the output's positions (y, x). Each entry is the sum of "
+        "image[y:y + kH, x:x + kW] * kernel.",
+        "Create the output with np.zeros((H - kH + 1, W - kW + 1), "
+        "dtype=np.result_type(image, kernel)), so that integer inputs give integers, and "
+        "do not flip the kernel.",
+    ],
+)
+
+
+# --- convolve2d_true ------------------------------------------------------------------------
+
+
+def _convolve2d_true_model(image, kernel):
+    image = np.asarray(image)
+    kernel = np.asarray(kernel)[::-1, ::-1]  # turned by 180 degrees: rows and columns
+    height, width = image.shape
+    kh, kw = kernel.shape
+    out = np.zeros((height - kh + 1, width - kw + 1), dtype=np.result_type(image, kernel))
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            out[y, x] = np.sum(image[y : y + kh, x : x + kw] * kernel)
+    return out
+
+
+def _convolve(image, kernel):
+    return convolve2d(image, kernel)
+
+
+convolve2d_true = FunctionExercise(
+    "convolve2d_true",
+    "ch1-ex-convolve-true",
+    reference=_convolve,
+    model=_convolve2d_true_model,
+    make_cases=_valid_cases,
+    problem=_shape_problem(_VALID_RULE),
+    mistakes=[
+        Mistake(
+            "kernel not flipped",
+            "this is cross-correlation. True convolution turns the kernel by 180 degrees "
+            "first: kernel[::-1, ::-1].",
+            lambda image, kernel: conv2d(image, kernel),
+        ),
+        Mistake(
+            "kernel flipped upside down only",
+            "you reversed the kernel's rows but not its columns; a turn by 180 degrees "
+            "reverses both: kernel[::-1, ::-1].",
+            lambda image, kernel: conv2d(image, kernel[::-1]),
+        ),
+        Mistake(
+            "kernel flipped left to right only",
+            "you reversed the kernel's columns but not its rows; a turn by 180 degrees "
+            "reverses both: kernel[::-1, ::-1].",
+            lambda image, kernel: conv2d(image, kernel[:, ::-1]),
+        ),
+        Mistake(
+            "kernel transposed, not flipped",
+            "kernel.T mirrors the kernel across its diagonal; true convolution turns it by "
+            "180 degrees: kernel[::-1, ::-1].",
+            lambda image, kernel: conv2d(image, kernel.T),
+        ),
+        *_size_mistakes(_convolve, _VALID_RULE),
+    ],
+    hints=[
+        "True convolution is cross-correlation with the kernel turned by 180 degrees.",
+        "kernel[::-1, ::-1] turns a kernel by 180 degrees: it reverses its rows and its columns.",
+        "Turn the kernel, then compute the valid cross-correlation as in the previous "
+        "exercise. If you call your cross_correlate2d, keep its cell above this one.",
+    ],
+)
+
+
+# --- correlate_same -------------------------------------------------------------------------
+
+
+def _correlate_same_model(image, kernel):
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    kh, kw = kernel.shape
+    ph, pw = (kh - 1) // 2, (kw - 1) // 2  # an odd kernel: the same on both sides
+    padded = np.pad(image, ((ph, ph), (pw, pw)))  # zeros, np.pad's default
+    height, width = image.shape
+    out = np.zeros((height, width), dtype=np.result_type(image, kernel))
+    for y in range(height):
+        for x in range(width):
+            out[y, x] = np.sum(padded[y : y + kh, x : x + kw] * kernel)
+    return out
+
+
+def _correlate_same(image, kernel):
+    return conv2d(image, kernel, padding="same")
+
+
+def _padded(sides, mode="zeros"):
+    """The correlation of an image padded by ``sides(kh, kw)``, or raises when the
+    padding is impossible (negative, or too large to reflect)."""
+
+    def gives(image, kernel):
+        kh, kw = kernel.shape
+        return conv2d(image, kernel, padding=sides(kh, kw), padding_mode=mode)
+
+    return gives
+
+
+_SAME_RULE = "'same' output has the input's shape"
+
+correlate_same = FunctionExercise(
+    "correlate_same",
+    "ch1-ex-correlate-same",
+    reference=_correlate_same,
+    model=_correlate_same_model,
+    make_cases=_same_cases,
+    problem=_shape_problem(_SAME_RULE),
+    mistakes=[
+        Mistake(
+            "no padding",
+            "this is the valid output. Pad (kH - 1) / 2 rows of zeros above and below, and "
+            "(kW - 1) / 2 columns left and right, first.",
+            lambda image, kernel: conv2d(image, kernel),
+        ),
+        Mistake(
+            "padding one too many",
+            "your output is 2 larger than the input in each direction: with an odd kernel, "
+            "p = (k - 1) / 2 zeros on each side keep the size.",
+            _padded(lambda kh, kw: (kh // 2 + 1, kw // 2 + 1)),
+        ),
+        Mistake(
+            "padding one too few",
+            "your output is 2 smaller than the input in each direction: with an odd kernel, "
+            "p = (k - 1) / 2 zeros on each side keep the size.",
+            _padded(lambda kh, kw: (kh // 2 - 1, kw // 2 - 1)),
+        ),
+        Mistake(
+            "full padding",
+            "k - 1 zeros on each side give the 'full' output; 'same' needs (k - 1) / 2.",
+            _padded(lambda kh, kw: (kh - 1, kw - 1)),
+        ),
+        Mistake(
+            "padding on the top and left only",
+            "the size is right but the result is shifted: you put all k - 1 zeros above and "
+            "on the left. Put (k - 1) / 2 on each side.",
+            _padded(lambda kh, kw: ((kh - 1, 0), (kw - 1, 0))),
+        ),
+        Mistake(
+            "padding on the bottom and right only",
+            "the size is right but the result is shifted: you put all k - 1 zeros below and "
+            "on the right. Put (k - 1) / 2 on each side.",
+            _padded(lambda kh, kw: ((0, kh - 1), (0, kw - 1))),
+        ),
+        Mistake(
+            "reflect padding",
+            "you padded by reflecting the image (np.pad's mode='reflect'). Zero padding "
+            "fills the border with zeros: np.pad's default, mode='constant'.",
+            _padded(lambda kh, kw: (kh // 2, kw // 2), mode="reflect"),
+        ),
+        Mistake(
+            "replicate padding",
+            "you padded by repeating the edge pixels (np.pad's mode='edge'). Zero padding "
+            "fills the border with zeros: np.pad's default, mode='constant'.",
+            _padded(lambda kh, kw: (kh // 2, kw // 2), mode="replicate"),
+        ),
+        Mistake(
+            "kernel flipped",
+            "your function computes true convolution, which turns the kernel by 180 "
+            "degrees; cross-correlation uses it as it is.",
+            lambda image, kernel: convolve2d(image, kernel, mode="same"),
+        ),
+        Mistake(
+            "rows and columns swapped",
+            "your output is the transpose of the right one. The first index is the row "
+            "(y, down the image), the second the column (x, across).",
+            lambda image, kernel: _correlate_same(image, kernel).T,
+        ),
+    ],
+    hints=[
+        "With an odd kernel, (k - 1) / 2 zeros on each side keep the output as large as the input.",
+        "np.pad(image, ((ph, ph), (pw, pw))) pads with zeros: its default mode is "
+        "'constant', with the value 0.",
+        "Pad with ph = (kH - 1) // 2 and pw = (kW - 1) // 2, then compute the valid "
+        "cross-correlation of the padded image.",
+    ],
+)
+
+
+# --- sobel_magnitude ------------------------------------------------------------------------
+
+
+def _sobel_magnitude_model(image):
+    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])  # the change along x
+    sobel_y = sobel_x.T  # the change along y
+    image = np.asarray(image, dtype=float)
+    height, width = image.shape
+    gx = np.zeros((height - 2, width - 2))
+    gy = np.zeros((height - 2, width - 2))
+    for y in range(height - 2):
+        for x in range(width - 2):
+            window = image[y : y + 3, x : x + 3]
+            gx[y, x] = np.sum(window * sobel_x)
+            gy[y, x] = np.sum(window * sobel_y)
+    return np.sqrt(gx**2 + gy**2)
+
+
+def _gradients(image, kx=SOBEL_X, ky=SOBEL_Y):
+    image = np.asarray(image, dtype=float)
+    return conv2d(image, kx.astype(float)), conv2d(image, ky.astype(float))
+
+
+def _sobel_magnitude(image):
+    gx, gy = _gradients(image)
+    return np.sqrt(gx**2 + gy**2)
+
+
+def _abs_equals(which):
+    def test(output, image):
+        return isinstance(output, np.ndarray) and any(
+            output.shape == g.shape and np.allclose(np.abs(output), np.abs(g))
+            for g in which(*_gradients(image))
+        )
+
+    return test
+
+
+_PREWITT_X = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]])
+
+sobel_magnitude = FunctionExercise(
+    "sobel_magnitude",
+    "ch1-ex-sobel",
+    reference=_sobel_magnitude,
+    model=_sobel_magnitude_model,
+    make_cases=_sobel_cases,
+    problem=_shape_problem("the valid output of a 3x3 kernel has H - 2 rows and W - 2 columns"),
+    mistakes=[
+        Mistake(
+            "only one direction, x",
+            "you return gx alone, the change along x. The magnitude combines both "
+            "directions: sqrt(gx**2 + gy**2), with gy from the transposed kernel.",
+            test=_abs_equals(lambda gx, gy: [gx]),
+        ),
+        Mistake(
+            "only one direction, y",
+            "you return gy alone, the change along y. The magnitude combines both "
+            "directions: sqrt(gx**2 + gy**2), with gx from the x kernel.",
+            test=_abs_equals(lambda gx, gy: [gy]),
+        ),
+        Mistake(
+            "square root missing",
+            "gx**2 + gy**2 is the squared magnitude; take its square root.",
+            lambda image: _sobel_magnitude(image) ** 2,
+        ),
+        Mistake(
+            "absolute values added",
+            "|gx| + |gy| is a cheaper stand-in for the magnitude; this exercise asks for "
+            "sqrt(gx**2 + gy**2).",
+            lambda image: np.abs(_gradients(image)[0]) + np.abs(_gradients(image)[1]),
+        ),
+        Mistake(
+            "the same kernel twice",
+            "your two gradients come from the same kernel: the y kernel is the transpose "
+            "of the x kernel (SOBEL_X.T).",
+            test=_abs_equals(lambda gx, gy: [np.sqrt(2) * gx, np.sqrt(2) * gy]),
+        ),
+        Mistake(
+            "Prewitt's kernels",
+            "your kernels have 1, 1, 1 where Sobel's have 1, 2, 1: the centre row (or "
+            "column) weighs 2.",
+            lambda image: np.hypot(*_gradients(image, _PREWITT_X, _PREWITT_X.T)),
+        ),
+        Mistake(
+            "'same' output",
+            "your output has the image's size, as with padding. The valid cross-"
+            "correlation with a 3x3 kernel is 2 smaller in each direction.",
+            test=lambda output, image: (
+                isinstance(output, np.ndarray) and output.shape == np.shape(image)
+            ),
+        ),
+        Mistake(
+            "rows and columns swapped",
+            "your output is the transpose of the right one. The first index is the row "
+            "(y, down the image), the second the column (x, across).",
+            lambda image: _sobel_magnitude(image).T,
+        ),
+    ],
+    hints=[
+        "Sobel's x kernel is [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]; the y kernel is its transpose.",
+        "gx is the valid cross-correlation of the image with the x kernel, gy with the y "
+        "kernel; both have shape (H - 2, W - 2).",
+        "The magnitude is np.sqrt(gx**2 + gy**2), computed in floats.",
+    ],
+)
+
+#: Every exercise of the chapter, in the order of the chapter. The grader reads this.
+EXERCISES = (
+    corner_value,
+    output_shape,
+    cross_correlate2d,
+    convolve2d_true,
+    correlate_same,
+    sobel_magnitude,
+)

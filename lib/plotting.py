@@ -1,0 +1,305 @@
+"""Figures of the book: number grids, feature maps, and the sliding window.
+
+The chapters draw with these functions so that every figure has the same style and the
+same honest colour scale: a signed map (one that can be negative) is drawn with a
+diverging colour map centred on zero, so that white means zero and the eye can tell the
+sign; an unsigned map uses the sequential map. Both maps are readable by colour-blind
+readers.
+
+The sliding-window figure is drawn by one function, :func:`sliding_window_figure`, which
+the notebook widget (:func:`sliding_window_widget`) and the website's animation
+(:func:`sliding_window_animation`) both call, so that the two show the same picture.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.patches import Rectangle
+
+from lib.convolution import conv2d
+from lib.notebook import DIVERGING_CMAP
+from lib.padding import pad2d
+from lib.shapes import output_size
+
+#: Colour of the window outline and of the output cell being computed (Okabe-Ito orange).
+HIGHLIGHT = "#E69F00"
+#: Fill of the cells that padding adds around an input.
+PADDING_FILL = "#DDDDDD"
+
+
+def symmetric_limits(array):
+    """The colour limits ``(-m, m)`` that centre a diverging map on zero.
+
+    Parameters
+    ----------
+    array : array_like
+        The values to be shown.
+
+    Returns
+    -------
+    tuple of float
+        ``(-m, m)`` with ``m`` the largest absolute value, or ``(-1, 1)`` for an all-zero
+        array (so that zero still maps to the middle of the colour map).
+
+    Examples
+    --------
+    >>> symmetric_limits([[-3, 1], [2, 0]])
+    (-3.0, 3.0)
+    >>> symmetric_limits([0, 0])
+    (-1.0, 1.0)
+    """
+    largest = float(np.max(np.abs(array))) if np.size(array) else 0.0
+    largest = largest or 1.0
+    return (-largest, largest)
+
+
+def show_image(ax, image, *, signed=None, title=None, colorbar=True, cmap="gray"):
+    """Show a photograph or a feature map on ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    image : array_like
+        A 2D array (or an (H, W, 3) colour image, shown as it is).
+    signed : bool, optional
+        Draw with the diverging map centred on zero. Default: when ``image`` has a
+        negative value.
+    title : str, optional
+        The panel's title.
+    colorbar : bool, optional
+        Add a colour bar, so that the reader can read values off the colours.
+    cmap : str, optional
+        The colour map of an unsigned image: grey levels by default, as for a photograph;
+        :data:`lib.notebook.SEQUENTIAL_CMAP` for a heat map.
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+        The drawn image.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3:
+        drawn = ax.imshow(image)
+        colorbar = False
+    else:
+        if signed is None:
+            signed = bool(np.min(image) < 0)
+        if signed:
+            low, high = symmetric_limits(image)
+            drawn = ax.imshow(image, cmap=DIVERGING_CMAP, vmin=low, vmax=high)
+        else:
+            drawn = ax.imshow(image, cmap=cmap)
+    if colorbar:
+        ax.figure.colorbar(drawn, ax=ax, fraction=0.046, pad=0.04)
+    if title:
+        ax.set_title(title)
+    ax.set_axis_off()
+    return drawn
+
+
+def show_grid(ax, array, *, title=None, signed=None, mask=None, fmt=None, fontsize=9):
+    """Draw a small matrix as a grid of cells, each with its number written in it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    array : array_like
+        A small 2D array.
+    title : str, optional
+        The panel's title.
+    signed : bool, optional
+        Colour the cells with the diverging map centred on zero. Default: when ``array``
+        has a negative value. Unsigned grids are drawn white, so the numbers carry them.
+    mask : array_like of bool, optional
+        Cells to leave blank (True = blank): for an output that is not computed yet.
+    fmt : str, optional
+        Format of the numbers, e.g. ``"{:.1f}"``. Default: integers as integers, other
+        values with two decimals.
+    fontsize : float, optional
+        Size of the numbers.
+    """
+    array = np.asarray(array)
+    if fmt is None:
+        fmt = "{:d}" if np.issubdtype(array.dtype, np.integer) else "{:.2f}"
+    if signed is None:
+        signed = bool(np.min(array) < 0)
+    blank = np.zeros(array.shape, bool) if mask is None else np.asarray(mask, bool)
+    shown = np.ma.masked_array(array.astype(float), blank)
+    if signed:
+        low, high = symmetric_limits(array)
+        ax.imshow(shown, cmap=DIVERGING_CMAP, vmin=2 * low, vmax=2 * high)  # pale colours
+    else:
+        ax.imshow(np.zeros(array.shape), cmap="gray", vmin=-1, vmax=0)  # all white
+    rows, cols = array.shape
+    for y in range(rows):
+        for x in range(cols):
+            if not blank[y, x]:
+                ax.text(x, y, fmt.format(array[y, x]), ha="center", va="center", fontsize=fontsize)
+    # Cell borders: a grid on minor ticks placed between the cells, with no tick labels.
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
+    ax.grid(which="minor", color="#555555", linewidth=0.8)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    if title:
+        ax.set_title(title, fontsize=fontsize + 1)
+
+
+def outline(ax, top, left, height, width, *, color=HIGHLIGHT, linewidth=3):
+    """Outline the block of grid cells whose top-left cell is (``top``, ``left``)."""
+    ax.add_patch(
+        Rectangle(
+            (left - 0.5, top - 0.5), width, height, fill=False, ec=color, lw=linewidth, zorder=3
+        )
+    )
+
+
+def sliding_window_figure(image, kernel, y, x, *, padding=0, stride=1, dilation=1, fig=None):
+    """The formula at one output position: window, kernel, products, sum, output.
+
+    Four panels: the (padded) input with the window of output (``y``, ``x``) outlined; the
+    kernel; the products of the window's pixels with the kernel's weights, and their sum;
+    the output map filled in up to (``y``, ``x``) in reading order.
+
+    Parameters
+    ----------
+    image : array_like
+        A small 2D input, shown with its numbers.
+    kernel : array_like
+        A small 2D kernel.
+    y, x : int
+        The output position, 0-based.
+    padding, stride, dilation : int, optional
+        As in :func:`lib.conv2d` (zero padding).
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into (it is cleared); a new one by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If (``y``, ``x``) is not a position of the output.
+    """
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    output = conv2d(image, kernel, padding=padding, stride=stride, dilation=dilation)
+    rows, cols = output.shape
+    if not (0 <= y < rows and 0 <= x < cols):
+        raise ValueError(
+            f"(y, x) must be an output position in [0, {rows}) x [0, {cols}), got ({y}, {x})"
+        )
+    padded = pad2d(image, padding)
+    k_h, k_w = kernel.shape
+    # The input pixels the window reads: rows y*s, y*s + d, ..., and likewise columns.
+    window_rows = y * stride + dilation * np.arange(k_h)
+    window_cols = x * stride + dilation * np.arange(k_w)
+    window = padded[np.ix_(window_rows, window_cols)]
+    products = window * kernel
+
+    if fig is None:
+        fig = plt.figure(figsize=(9.6, 2.9))
+    fig.clear()
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [padded.shape[1], k_w, k_w, cols]})
+    show_grid(axes[0], padded, title="input" + (" (padded)" if padding else ""), signed=False)
+    if padding:
+        for py in range(padded.shape[0]):
+            for px in range(padded.shape[1]):
+                inside = padding <= py < padded.shape[0] - padding and (
+                    padding <= px < padded.shape[1] - padding
+                )
+                if not inside:
+                    axes[0].add_patch(
+                        Rectangle((px - 0.5, py - 0.5), 1, 1, color=PADDING_FILL, zorder=0.5)
+                    )
+    for wy in window_rows:
+        for wx in window_cols:
+            outline(axes[0], wy, wx, 1, 1, linewidth=2)
+    show_grid(axes[1], kernel, title="kernel K")
+    show_grid(axes[2], products, title=f"products, sum = {products.sum()}")
+    done = np.arange(rows * cols).reshape(rows, cols) > y * cols + x
+    show_grid(axes[3], output, title=f"output O({y}, {x})", mask=done)
+    outline(axes[3], y, x, 1, 1)
+    fig.tight_layout()
+    return fig
+
+
+def sliding_window_animation(image, kernel, *, padding=0, stride=1, dilation=1, interval=700):
+    """An animation of the window sliding over every output position, in reading order.
+
+    For the website, where no kernel runs: show it with ``HTML(anim.to_jshtml())``, which
+    embeds every frame in the page, so it plays offline.
+
+    Parameters
+    ----------
+    image, kernel : array_like
+        Small 2D arrays, as for :func:`sliding_window_figure`.
+    padding, stride, dilation : int, optional
+        As in :func:`lib.conv2d`.
+    interval : int, optional
+        Milliseconds between frames.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        The animation (its figure is closed, so that it is not also shown as a still).
+    """
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    n_rows = output_size(image.shape[0], kernel.shape[0], stride, padding, dilation)
+    n_cols = output_size(image.shape[1], kernel.shape[1], stride, padding, dilation)
+    fig = plt.figure(figsize=(9.6, 2.9), dpi=72)
+
+    def draw(frame):
+        y, x = divmod(frame, n_cols)
+        sliding_window_figure(
+            image, kernel, y, x, padding=padding, stride=stride, dilation=dilation, fig=fig
+        )
+        return fig.axes
+
+    animation = FuncAnimation(fig, draw, frames=n_rows * n_cols, interval=interval)
+    plt.close(fig)
+    return animation
+
+
+def sliding_window_widget(image, kernel, *, padding=0, stride=1, dilation=1):
+    """Sliders for the output position, redrawing :func:`sliding_window_figure`.
+
+    For readers running the notebook; the website shows
+    :func:`sliding_window_animation` instead, because a slider does nothing there.
+
+    Parameters
+    ----------
+    image, kernel : array_like
+        Small 2D arrays, as for :func:`sliding_window_figure`.
+    padding, stride, dilation : int, optional
+        As in :func:`lib.conv2d`.
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The sliders and the figure they redraw.
+    """
+    import ipywidgets as widgets  # only needed in a running notebook
+
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    n_rows = output_size(image.shape[0], kernel.shape[0], stride, padding, dilation)
+    n_cols = output_size(image.shape[1], kernel.shape[1], stride, padding, dilation)
+
+    def draw(y, x):
+        sliding_window_figure(
+            image, kernel, y, x, padding=padding, stride=stride, dilation=dilation
+        )
+        plt.show()
+
+    return widgets.interactive(
+        draw,
+        y=widgets.IntSlider(0, 0, n_rows - 1, description="row y"),
+        x=widgets.IntSlider(0, 0, n_cols - 1, description="column x"),
+    )

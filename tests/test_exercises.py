@@ -1,0 +1,532 @@
+"""The exercise checkers of lib.exercises, and the student version of the notebooks."""
+
+import doctest
+import importlib
+import re
+import sys
+from pathlib import Path
+
+import exercise_notebooks  # tests/ is on the path
+import nbformat
+import numpy as np
+import pytest
+
+from lib import conv2d, convolve2d
+from lib.exercises import STATUSES, chapter_exercises
+from lib.exercises import chapter1 as ex
+from lib.exercises.checker import Case, FunctionExercise, Mistake, Outcome, ValueExercise
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+sys.path.insert(0, str(ROOT / "tools"))
+student_version = importlib.import_module("student_version")
+
+
+@pytest.mark.parametrize("name", ["student_version", "grade_runner", "grade"])
+def test_the_tools_docstring_examples(name):
+    """tools/ is outside pytest's doctest paths: run their examples here."""
+    failures, _ = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert failures == 0
+
+
+def verdict(exercise, answer, capsys):
+    result = exercise.check(answer)
+    printed = capsys.readouterr().out
+    assert printed == str(result) + "\n"
+    return result
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+# --- the machinery ---------------------------------------------------------------------------
+
+
+def test_every_chapter_exercise_is_well_formed():
+    names, labels = set(), set()
+    for exercise in chapter_exercises(1):
+        assert exercise.name not in names and exercise.label not in labels
+        names.add(exercise.name)
+        labels.add(exercise.label)
+        assert re.fullmatch(r"ch1-ex-[a-z-]+", exercise.label)
+        assert 2 <= len(exercise.hints) <= 4
+        assert exercise.kind in ("function", "value")
+    assert [e.name for e in chapter_exercises("01_convolution")] == [e.name for e in ex.EXERCISES]
+
+
+def test_chapter_exercises_refuses_unknown_chapters():
+    with pytest.raises(ValueError, match="no exercises"):
+        chapter_exercises(99)
+    with pytest.raises(ValueError, match="start with its number"):
+        chapter_exercises("convolution")
+
+
+def test_hints_come_one_level_at_a_time_then_say_none_are_left(capsys):
+    exercise = FunctionExercise(
+        "f",
+        "ex-f",
+        reference=abs,
+        model=abs,
+        make_cases=lambda rng, hidden: [],
+        hints=["first", "second"],
+    )
+    exercise.hint()
+    exercise.hint()
+    exercise.hint()
+    assert capsys.readouterr().out.splitlines() == [
+        "Hint 1 of 2: first",
+        "Hint 2 of 2: second",
+        "No more hints: that was the last of 2. solution() shows a solution.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "exercise", [e for e in ex.EXERCISES if e.kind == "function"], ids=lambda e: e.name
+)
+def test_solution_prints_a_model_that_passes(exercise, capsys):
+    exercise.solution()
+    source = capsys.readouterr().out.split("\n\n", 1)[1]
+    assert source.startswith(f"def {exercise.name}(")
+    namespace = {"np": np}
+    exec(source, namespace)
+    assert verdict(exercise, namespace[exercise.name], capsys).status == "correct"
+
+
+@pytest.mark.parametrize(
+    "exercise", [e for e in ex.EXERCISES if e.kind == "value"], ids=lambda e: e.name
+)
+def test_value_solutions_print_the_answer(exercise, capsys):
+    exercise.solution()
+    printed = capsys.readouterr().out
+    assert f"{exercise.name} = {exercise.answer!r}" in printed
+
+
+@pytest.mark.parametrize(
+    "exercise", [e for e in ex.EXERCISES if e.kind == "function"], ids=lambda e: e.name
+)
+def test_models_pass_hidden_cases_of_many_seeds(exercise):
+    for seed in range(25):
+        cases = exercise.cases(seed=(seed, 7))
+        outcomes = exercise.outcomes(exercise.model, cases)
+        assert exercise.judge(cases, outcomes).status == "correct", seed
+
+
+@pytest.mark.parametrize(
+    "exercise", [e for e in ex.EXERCISES if e.kind == "function"], ids=lambda e: e.name
+)
+def test_hidden_cases_differ_from_public_ones_and_vary_with_the_seed(exercise):
+    public = exercise.cases()
+    hidden = exercise.cases(seed=(1, 2))
+    again = exercise.cases(seed=(1, 2))
+    other = exercise.cases(seed=(3, 2))
+    assert len(hidden) > len(public)
+    flat = [a.tobytes() for case in public for a in case.args]
+    assert not any(all(a.tobytes() in flat for a in case.args) for case in hidden)
+    assert [c.description for c in hidden] == [c.description for c in again]
+    assert all(
+        np.array_equal(a, b)
+        for c, d in zip(hidden, again, strict=True)
+        for a, b in zip(c.args, d.args, strict=True)
+    )
+    assert any(
+        not np.array_equal(c.args[0], d.args[0]) for c, d in zip(hidden, other, strict=False)
+    )
+
+
+def test_check_output_is_deterministic(capsys):
+    wrong = lambda image, kernel: convolve2d(image, kernel)  # noqa: E731
+    first = verdict(ex.cross_correlate2d, wrong, capsys)
+    second = verdict(ex.cross_correlate2d, wrong, capsys)
+    assert str(first) == str(second)
+    assert "0x" not in str(first)
+
+
+@pytest.mark.parametrize(
+    "exercise", [e for e in ex.EXERCISES if e.kind == "function"], ids=lambda e: e.name
+)
+def test_a_stub_is_not_attempted(exercise, capsys):
+    result = verdict(exercise, stub, capsys)
+    assert result.status == "not attempted" and result.score == 0
+    assert str(result) == f"{exercise.name}: not attempted (it still raises NotImplementedError)."
+
+
+def test_an_exception_is_reported_by_name_without_a_traceback(capsys):
+    def broken(image, kernel):
+        return image[100]
+
+    result = verdict(ex.cross_correlate2d, broken, capsys)
+    assert result.status == "error"
+    assert "IndexError: index 100 is out of bounds" in str(result)
+    assert "Traceback" not in str(result)
+
+
+def test_check_wants_the_function_itself(capsys):
+    result = verdict(
+        ex.cross_correlate2d, ex.cross_correlate2d.model(np.ones((2, 2)), np.ones((1, 1))), capsys
+    )
+    assert result.status == "error" and "got a ndarray" in str(result)
+
+
+def test_verdicts_never_show_the_expected_array(capsys):
+    def off(image, kernel):
+        return conv2d(image, kernel) + 1
+
+    text = str(verdict(ex.cross_correlate2d, off, capsys))
+    expected = conv2d(*ex.cross_correlate2d.cases()[0].args)
+    assert str(expected[0, 0]) not in text.split("the first at")[0]
+    assert "entries are wrong, the first at [0, 0]" in text
+
+
+def test_a_function_that_changes_its_input_is_told(capsys):
+    def in_place(image, kernel):
+        out = conv2d(image, kernel)
+        image[...] = 0
+        return out
+
+    assert "changed its input" in str(verdict(ex.cross_correlate2d, in_place, capsys))
+
+
+def test_check_on_hidden_cases(capsys):
+    result = ex.cross_correlate2d.check(ex.cross_correlate2d.model, seed=12345)
+    assert (
+        result.message == f"correct ({len(ex.cross_correlate2d.cases(12345))} of "
+        f"{len(ex.cross_correlate2d.cases(12345))} cases)."
+    )
+    assert len(ex.cross_correlate2d.cases(12345)) > len(ex.cross_correlate2d.cases())
+    capsys.readouterr()
+
+
+def test_outcome_and_judge_are_separate_steps():
+    cases = ex.cross_correlate2d.cases(seed=5)
+    outcomes = [Outcome(value=conv2d(*case.args)) for case in cases]
+    assert ex.cross_correlate2d.judge(cases, outcomes).status == "correct"
+    outcomes[-1] = Outcome(raised="TimeoutError: too slow")
+    result = ex.cross_correlate2d.judge(cases, outcomes)
+    assert result.status == "error" and "TimeoutError: too slow" in result.message
+
+
+def test_a_mistake_must_explain_every_case():
+    """A mistake is named only when it explains all the outputs, not just one."""
+    exercise = FunctionExercise(
+        "double",
+        "ex-double",
+        reference=lambda x: 2 * x,
+        model=lambda x: 2 * x,
+        make_cases=lambda rng, hidden: [
+            Case((np.array([0]),), "zero"),
+            Case((np.array([3]),), "three"),
+        ],
+        mistakes=[Mistake("squared", "you squared it.", gives=lambda x: x**2)],
+        hints=["Add it to itself."],
+    )
+    squares = exercise.judge(
+        exercise.cases(), [Outcome(value=np.array([0])), Outcome(value=np.array([9]))]
+    )
+    assert squares.message.startswith("incorrect. Squared")
+    other = exercise.judge(
+        exercise.cases(), [Outcome(value=np.array([0])), Outcome(value=np.array([7]))]
+    )
+    assert "Squared" not in other.message and "On three" in other.message
+
+
+# --- chapter 1: every named mistake is recognised ------------------------------------------------
+
+
+def sobel_with(kx, ky, combine=np.hypot, padding=0):
+    def sobel(image):
+        image = np.asarray(image, dtype=float)
+        return combine(conv2d(image, kx, padding=padding), conv2d(image, ky, padding=padding))
+
+    return sobel
+
+
+SX = ex.SOBEL_X.astype(float)
+PREWITT = np.array([[-1.0, 0, 1], [-1, 0, 1], [-1, 0, 1]])
+
+
+def pad_then_correlate(sides, mode="constant"):
+    def same(image, kernel):
+        kh, kw = kernel.shape
+        return conv2d(np.pad(image, sides(kh, kw), mode=mode), kernel)
+
+    return same
+
+
+def grown(image, kernel):
+    right = conv2d(image, kernel)
+    out = np.zeros((right.shape[0] + 1, right.shape[1] + 1), dtype=right.dtype)
+    out[:-1, :-1] = right
+    return out
+
+
+MISTAKES = {
+    "cross_correlate2d": [
+        (lambda i, k: convolve2d(i, k), "Kernel flipped"),
+        (lambda i, k: conv2d(i, k[::-1]), "Kernel flipped upside down"),
+        (lambda i, k: conv2d(i, k[:, ::-1]), "Kernel flipped left to right"),
+        (lambda i, k: conv2d(i, k).T, "Rows and columns swapped"),
+        (lambda i, k: conv2d(i, k)[:-1, :-1], "One window short"),
+        (lambda i, k: conv2d(i, k)[:, :-1], "One window short"),
+        (grown, "One window too many"),
+        (lambda i, k: conv2d(i, k).astype(float), "dtype is float64"),
+        (lambda i, k: None, "returned None"),
+        (lambda i, k: conv2d(i, k).tolist(), "returned a list, not a NumPy array"),
+    ],
+    "convolve2d_true": [
+        (lambda i, k: conv2d(i, k), "Kernel not flipped"),
+        (lambda i, k: conv2d(i, k[::-1]), "Kernel flipped upside down only"),
+        (lambda i, k: conv2d(i, k[:, ::-1]), "Kernel flipped left to right only"),
+        (lambda i, k: convolve2d(i, k).T, "Rows and columns swapped"),
+        (lambda i, k: convolve2d(i, k)[:-1, :-1], "One window short"),
+    ],
+    "correlate_same": [
+        (lambda i, k: conv2d(i, k), "No padding"),
+        (
+            pad_then_correlate(lambda kh, kw: ((kh // 2 + 1,) * 2, (kw // 2 + 1,) * 2)),
+            "Padding one too many",
+        ),
+        (
+            pad_then_correlate(lambda kh, kw: ((kh - 1, 0), (kw - 1, 0))),
+            "Padding on the top and left only",
+        ),
+        (
+            pad_then_correlate(lambda kh, kw: ((0, kh - 1), (0, kw - 1))),
+            "Padding on the bottom and right only",
+        ),
+        (
+            pad_then_correlate(lambda kh, kw: ((kh // 2,) * 2, (kw // 2,) * 2), "reflect"),
+            "Reflect padding",
+        ),
+        (
+            pad_then_correlate(lambda kh, kw: ((kh // 2,) * 2, (kw // 2,) * 2), "edge"),
+            "Replicate padding",
+        ),
+        (lambda i, k: convolve2d(i, k, mode="same"), "Kernel flipped"),
+    ],
+    "sobel_magnitude": [
+        (sobel_with(SX, SX.T, lambda gx, gy: gx), "Only one direction, x"),
+        (sobel_with(SX, SX.T, lambda gx, gy: np.abs(gy)), "Only one direction, y"),
+        (sobel_with(SX, SX.T, lambda gx, gy: gx**2 + gy**2), "Square root missing"),
+        (sobel_with(SX, SX.T, lambda gx, gy: abs(gx) + abs(gy)), "Absolute values added"),
+        (sobel_with(SX, SX), "The same kernel twice"),
+        (sobel_with(SX.T, SX.T), "The same kernel twice"),
+        (sobel_with(PREWITT, PREWITT.T), "Prewitt's kernels"),
+        (sobel_with(SX, SX.T, padding=1), "'same' output"),
+        (lambda image: sobel_with(SX, SX.T)(image).T, "Rows and columns swapped"),
+        (lambda image: np.round(sobel_with(SX, SX.T)(image)).astype(int), "dtype is int64"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong", "diagnosis"),
+    [(name, wrong, d) for name, pairs in MISTAKES.items() for wrong, d in pairs],
+    ids=[f"{name}-{d}" for name, pairs in MISTAKES.items() for _, d in pairs],
+)
+def test_each_classic_mistake_is_named(name, wrong, diagnosis, capsys):
+    exercise = getattr(ex, name)
+    result = verdict(exercise, wrong, capsys)
+    assert result.status == "incorrect" and result.score == 0
+    assert diagnosis in result.message
+    # The same diagnosis on hidden cases, as the grader sees them.
+    cases = exercise.cases(seed=(11, 3))
+    assert diagnosis in exercise.judge(cases, exercise.outcomes(wrong, cases)).message
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "words"),
+    [
+        (27, "correct", "correct."),
+        (np.int64(27), "correct", "correct."),
+        (27.0, "correct", "correct."),
+        (..., "not attempted", "replace the ..."),
+        (None, "not attempted", "replace the ..."),
+        (8, "incorrect", "Kernel flipped"),
+        (20, "incorrect", "Kernel transposed"),
+        (32, "incorrect", "one column to the right"),
+        (24, "incorrect", "one row down"),
+        (15, "incorrect", "Kernel left out"),
+        (-27, "incorrect", "Sign"),
+        (26, "incorrect", "26 is not the answer"),
+        (27.5, "incorrect", "not a whole number"),
+        ("27", "incorrect", "not a str"),
+        ([27, 1], "incorrect", "not a list"),
+    ],
+)
+def test_corner_value(answer, status, words, capsys):
+    result = verdict(ex.corner_value, answer, capsys)
+    assert result.status == status and words in result.message
+
+
+def test_corner_value_matches_the_constants_and_its_mistakes_are_distinct():
+    window = ex.CORNER_IMAGE[:2, :2]
+    assert ex.corner_value.answer == int((window * ex.CORNER_KERNEL).sum()) == 27
+    assert int((window * ex.CORNER_KERNEL[::-1, ::-1]).sum()) == 8
+    assert ex.corner_value.answer not in ex.corner_value.mistakes
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "words"),
+    [
+        ((5, 4), "correct", "correct."),
+        ([5, 4], "correct", "correct."),
+        (np.array([5, 4]), "correct", "correct."),
+        (..., "not attempted", "replace the ..."),
+        ((4, 3), "incorrect", "Off by one"),
+        ((4, 5), "incorrect", "Rows and columns swapped"),
+        ((6, 3), "incorrect", "Kernel's axes swapped"),
+        ((9, 6), "incorrect", "Full size"),
+        ((7, 5), "incorrect", "Same size"),
+        (20, "incorrect", "not one number"),
+        ((5.0, 4.0), "incorrect", "whole numbers"),
+        ((5, 4, 1), "incorrect", "like (3, 3)"),
+    ],
+)
+def test_output_shape(answer, status, words, capsys):
+    result = verdict(ex.output_shape, answer, capsys)
+    assert result.status == status and words in result.message
+
+
+def test_output_shape_agrees_with_lib():
+    image, kernel = np.zeros(ex.SHAPE_IMAGE), np.zeros(ex.SHAPE_KERNEL)
+    assert conv2d(image, kernel).shape == ex.output_shape.answer
+
+
+def test_result_statuses_are_the_documented_ones(capsys):
+    for exercise in ex.EXERCISES:
+        answer = stub if exercise.kind == "function" else ...
+        assert verdict(exercise, answer, capsys).status in STATUSES
+
+
+def test_a_value_exercise_without_mistakes():
+    exercise = ValueExercise("n", "ex-n", answer=3, hints=[])
+    assert exercise.judge(exercise.cases(), [Outcome(value=4)]).message == (
+        "incorrect: 4 is not the answer."
+    )
+
+
+# --- the student version ---------------------------------------------------------------------
+
+
+def test_remove_directives_keeps_everything_else():
+    text = (
+        "Intro.\n\n````{solution} ex-1\n:class: dropdown\n```python\nx = 1\n```\n````\n"
+        "Middle.\n:::{exercise} Title\n:label: ex-2\nDo it.\n:::\n::::{solution} ex-2\n"
+        ":::{note}\nnested\n:::\n::::\nEnd."
+    )
+    kept, found = student_version.remove_directives(text)
+    assert kept == "Intro.\n\nMiddle.\n:::{exercise} Title\n:label: ex-2\nDo it.\n:::\nEnd."
+    assert found == [("solution", "ex-1"), ("solution", "ex-2")]
+
+
+def test_student_version_of_the_fixture(tmp_path):
+    source = tmp_path / "01_mini.ipynb"
+    nbformat.write(exercise_notebooks.instructor_notebook(), source)
+    before = source.read_text()
+    target = student_version.write_student_version(source, tmp_path / "student")
+    assert source.read_text() == before, "the instructor's notebook is left as it was"
+    nb = nbformat.read(target, as_version=4)
+    text = "\n".join(cell.source for cell in nb.cells)
+    assert "SOLUTION" not in text and "{solution" not in text
+    assert "np.result_type" not in text and "= 27" not in text and "(5, 4)" not in text
+    assert "corner_value = ...  # YOUR ANSWER HERE" in text
+    assert text.count("raise NotImplementedError()") == 4
+    assert all(cell.get("outputs", []) == [] for cell in nb.cells if cell.cell_type == "code")
+    answers = [c for c in nb.cells if student_version.is_solution_cell(c)]
+    assert [c.metadata.nbgrader.grade_id for c in answers] == [
+        e[1] for e in exercise_notebooks.EXERCISES
+    ]
+    assert all(c.metadata.deletable is False for c in answers)
+    checks = [c for c in nb.cells if ".check(" in c.source]
+    assert len(checks) == 6 and all(c.metadata.editable is False for c in checks)
+    assert "Some text, then a worked example." in text and "Gone." not in text
+
+
+def test_student_version_runs_clean_and_every_check_says_not_attempted(tmp_path):
+    source = tmp_path / "01_mini.ipynb"
+    nbformat.write(exercise_notebooks.instructor_notebook(), source)
+    target = student_version.write_student_version(source, tmp_path / "student")
+    assert student_version.run_problems(target, timeout=120) == []
+
+
+def test_student_version_drops_the_whole_gated_solution_but_the_answer_cell():
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    answer = code(
+        "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+        metadata=exercise_notebooks.nbgrader("ex-f", solution=True),
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        md("Before.\n\n```{solution-start} ex-f\n:class: dropdown\n```"),
+        md("Why it works."),
+        answer,
+        code("print(f())"),
+        md("```{solution-end}\n```\nAfter."),
+        code("secret = 1", metadata={"tags": ["instructor-only"]}),
+    ]
+    student = student_version.student_version(nb)
+    sources = [c.source for c in student.cells if "student-note" not in c.metadata.get("tags", [])]
+    assert sources == [
+        "Before.",
+        "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()",
+        "After.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (["```{solution-start} a\n```", "```{solution-start} b\n```"], "inside the open"),
+        (["```{solution-end}\n```"], "without start"),
+        (["```{solution-start} a\n```"], "has no solution-end"),
+    ],
+)
+def test_student_version_refuses_broken_gates(cells, message):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(c) for c in cells]
+    with pytest.raises(student_version.StudentVersionError, match=message):
+        student_version.student_version(nb)
+
+
+def test_student_version_refuses_an_answer_cell_without_markers():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "x = 1", metadata=exercise_notebooks.nbgrader("ex-x", solution=True)
+        )
+    ]
+    with pytest.raises(student_version.StudentVersionError, match="without"):
+        student_version.student_version(nb)
+
+
+def test_top_level_stubs():
+    stub_of = student_version.top_level_stub
+    assert stub_of("### BEGIN SOLUTION\na = 1\nb: int = 2\n### END SOLUTION") == (
+        "a = ...  # YOUR ANSWER HERE\nb = ...  # YOUR ANSWER HERE"
+    )
+    assert stub_of("### BEGIN SOLUTION\ndef g(x, y=2):\n    return x\n### END SOLUTION") == (
+        "def g(x, y=2):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    )
+    with pytest.raises(student_version.StudentVersionError, match="must assign"):
+        stub_of("### BEGIN SOLUTION\nprint(1)\n### END SOLUTION")
+
+
+CHAPTERS_WITH_ANSWERS = [
+    path
+    for path in sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
+    if any(student_version.is_solution_cell(c) for c in nbformat.read(path, as_version=4).cells)
+]
+
+
+@pytest.mark.parametrize("path", CHAPTERS_WITH_ANSWERS, ids=lambda p: p.name)
+def test_student_version_of_each_chapter_runs_clean(path, tmp_path):
+    nb = nbformat.read(path, as_version=4)
+    exercises = {e.label: e for e in chapter_exercises(path.name)}
+    labels = [c.metadata.nbgrader.grade_id for c in nb.cells if student_version.is_solution_cell(c)]
+    assert set(labels) == set(exercises), (
+        "every exercise of lib has its answer cell, and only those"
+    )
+    target = student_version.write_student_version(path, tmp_path)
+    assert student_version.run_problems(target) == []
