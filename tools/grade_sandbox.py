@@ -67,6 +67,14 @@ def _closed_ancestors(path):
     return closed
 
 
+def _bind_back(held):
+    """Bind each held folder (path -> open descriptor) back at its path, then close it."""
+    for path, descriptor in held.items():
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{descriptor}", path, "", MS_BIND | MS_REC, "")
+        os.close(descriptor)
+
+
 def build_walls(config):
     """Inside the new mount namespace: cover and expose folders, fresh tmpfs, a work folder.
 
@@ -87,17 +95,21 @@ def build_walls(config):
         covers.update(_closed_ancestors(path))
     covers = sorted(c for c in covers if os.path.isdir(c) and not os.path.islink(c))
     covers = [c for c in covers if not any(_under(c, o) and c != o for o in covers)]
+    temporary = [
+        path
+        for path in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+        if os.path.isdir(path) and not os.path.islink(path)
+    ]
+    # Needed folders under a folder about to be covered (a repository cloned into /tmp,
+    # say) are held open now and bound back after the cover.
     held = {
         p: os.open(p, os.O_PATH | os.O_DIRECTORY)
         for p in needed
-        if any(_under(p, c) for c in covers)
+        if any(_under(p, c) for c in covers + temporary)
     }
     for folder in covers:
         _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-    for path, descriptor in held.items():
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{descriptor}", path, "", MS_BIND | MS_REC, "")
-        os.close(descriptor)
+    _bind_back({p: held.pop(p) for p in list(held) if any(_under(p, c) for c in covers)})
     for path in config["hide"]:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
@@ -105,9 +117,9 @@ def build_walls(config):
         if os.path.isfile(path):
             _mount("/dev/null", path, "", MS_BIND, "")
     size = config["tmp_bytes"]
-    for path in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
-        if os.path.isdir(path) and not os.path.islink(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    for path in temporary:
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    _bind_back(held)
     os.mkdir(WORKDIR, 0o700)
     mpl = Path(WORKDIR, ".matplotlib")
     mpl.mkdir()
