@@ -71,6 +71,40 @@ def problems_in(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+def run(nb: nbformat.NotebookNode, folder: Path, timeout: int = TIMEOUT_PER_CELL) -> list[str]:
+    """Execute ``nb`` in place in a fresh kernel, with ``folder`` as working directory.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook; its outputs and widget state are replaced by the run's.
+    folder : Path
+        The working directory of the kernel (the notebook's own folder).
+    timeout : int, optional
+        Seconds a cell may take.
+
+    Returns
+    -------
+    list of str
+        What makes the run unfit to store (see :func:`problems_in`); empty when clean.
+    """
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+        store_widget_state=True,
+        record_timing=False,  # timings differ on every run and would churn the diff
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        # nbclient stops at the first unexpected error; report it.
+        summary = str(error).strip().splitlines()
+        return [f"execution stopped: {summary[-1] if summary else error!r}"]
+    return problems_in(nb)
+
+
 def execute(path: Path) -> list[str]:
     """Execute one notebook in a fresh kernel; store it when clean.
 
@@ -85,21 +119,7 @@ def execute(path: Path) -> list[str]:
         The problems that kept it from being stored; empty when it was stored.
     """
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=TIMEOUT_PER_CELL,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=True,
-        record_timing=False,  # timings differ on every run and would churn the diff
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        # nbclient stops at the first unexpected error; report it and store nothing.
-        summary = str(error).strip().splitlines()
-        return [f"execution stopped: {summary[-1] if summary else error!r}"]
-    problems = problems_in(nb)
+    problems = run(nb, path.parent)
     if not problems:
         nbformat.validate(nb)
         nbformat.write(nb, path)

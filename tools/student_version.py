@@ -301,24 +301,13 @@ def run_problems(path: Path, timeout: int = 600) -> list[str]:
     A clean run raises nothing outside cells tagged ``raises-exception``, writes nothing
     on stderr, and every check cell (a cell that calls ``.check(``) says "not attempted".
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     sys.path.insert(0, str(ROOT / "tools"))
-    from execute_notebooks import problems_in
+    from execute_notebooks import run
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        return [f"execution stopped: {str(error).strip().splitlines()[-1]}"]
-    problems = problems_in(nb)
+    problems = run(nb, path.parent, timeout=timeout)
+    if any(problem.startswith("execution stopped") for problem in problems):
+        return problems
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and ".check(" in cell.source:
             text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
