@@ -18,6 +18,7 @@ help:
 	@echo "make test     lint, lib's tests and doctests, nbval over every chapter"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
+	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make student  the student version of the chapters into student/ (NB=... for one)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
 	@echo "make clean    remove the build and the virtual environment"
@@ -50,6 +51,12 @@ execute: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) tools/bench.py
+
+# The full-scale LeNet-5 result that chapter 5 shows: writes results/lenet5_mnist.json.
+# Reads MNIST from $$CONVBOOK_DATA (or downloads it into ~/.cache/convbook, checksummed).
+reproduce: $(INSTALLED)
+	$(PY) -m lib.reproduce
+	$(PY) -m lib.reproduce --distortions
 
 clean:
 	rm -rf _build $(VENV)

@@ -6,6 +6,7 @@ holds. Names, argument names and the (N, C, H, W) layout follow
 """
 
 from lib.convolution import conv2d, convolve2d
+from lib.datasets import load_mnist, load_mnist_sample, to_lenet5_input
 from lib.gradients import (
     avg_pool2d_grad,
     conv2d_grad_bias,
@@ -13,10 +14,12 @@ from lib.gradients import (
     conv2d_grad_weight,
     max_pool2d_grad,
 )
+from lib.models import LeNet5, LeNet5Modern, parameter_table, shape_table
 from lib.notebook import setup_notebook
 from lib.padding import pad2d
 from lib.pooling import avg_pool2d, max_pool2d
 from lib.shapes import output_size
+from lib.training import evaluate, train
 
 __all__ = ["setup_notebook", "output_size", "pad2d", "conv2d", "convolve2d"]
 __all__ += ["max_pool2d", "avg_pool2d"]
@@ -27,3 +30,5 @@ __all__ += [
     "max_pool2d_grad",
     "avg_pool2d_grad",
 ]
+__all__ += ["load_mnist", "load_mnist_sample", "to_lenet5_input"]
+__all__ += ["LeNet5", "LeNet5Modern", "parameter_table", "shape_table", "train", "evaluate"]

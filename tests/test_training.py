@@ -1,0 +1,159 @@
+"""lib.training and lib.reproduce: the training loop, evaluation, distortions, the results
+file. Runs are tiny: a few hundred digits of the packaged sample, a few epochs."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lib import reproduce
+from lib.datasets import load_mnist_sample, to_lenet5_input
+from lib.models import LeNet5, LeNet5Modern
+from lib.training import DISTORTIONS, evaluate, random_distortions, train
+
+
+@pytest.fixture(scope="module")
+def digits():
+    images, labels = load_mnist_sample("train")
+    return to_lenet5_input(images[:1000]), labels[:1000]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("model_class", [LeNet5, LeNet5Modern])
+def test_training_reduces_the_loss(digits, model_class):
+    torch.manual_seed(0)
+    model = model_class()
+    before = evaluate(model, *digits)
+    # LeNet-5 with the paper's initialisation starts slowly (tiny signals, an RBF loss
+    # that first only pulls towards the prototypes): 1,000 digits and 4 epochs.
+    history = train(model, *digits, epochs=4, batch_size=32, lr=3e-3, progress=False)
+    after = evaluate(model, *digits)
+    assert history["loss"][-1] < 0.6 * history["loss"][0]
+    assert after.loss < before.loss and after.accuracy > before.accuracy + 0.3
+
+
+def test_training_is_deterministic(digits):
+    x, y = digits
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        model = LeNet5()
+        history = train(model, x[:300], y[:300], epochs=2, distortions=DISTORTIONS,
+                        progress=False)  # fmt: skip
+        runs.append((history["loss"], model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for name, tensor in runs[0][1].items():
+        torch.testing.assert_close(tensor, runs[1][1][name], rtol=0, atol=0)
+
+
+def test_history_with_validation(digits):
+    x, y = digits
+    torch.manual_seed(0)
+    history = train(LeNet5Modern(), x[:64], y[:64], epochs=2, validation=(x[64:96], y[64:96]),
+                    progress=False)  # fmt: skip
+    assert sorted(history) == ["accuracy", "loss", "seconds", "val_accuracy", "val_loss"]
+    assert all(len(values) == 2 for values in history.values())
+    assert all(0 <= a <= 1 for a in history["accuracy"] + history["val_accuracy"])
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_quiet_when_not_in_a_terminal(digits, capfd, progress):
+    """Under pytest (and nbval) stderr is not a terminal: nothing may reach it."""
+    x, y = digits
+    train(LeNet5(), x[:32], y[:32], epochs=1, progress=progress)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_evaluate(digits):
+    x, y = digits
+    model = LeNet5()
+    model.train()
+    result = evaluate(model, x, y, batch_size=128)
+    assert model.training  # the mode is restored
+    assert result.predictions.shape == (1000,) and result.predictions.dtype == np.int64
+    assert result.accuracy + result.error == pytest.approx(1.0)
+    assert result.accuracy == pytest.approx(np.mean(result.predictions == y))
+    assert "predictions" not in repr(result)
+
+
+def test_bad_arguments_name_the_rule(digits):
+    x, y = digits
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 1, H, W\)"):
+        train(LeNet5(), x[:, 0], y, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"labels must have shape \(N,\) with N = 1000"):
+        evaluate(LeNet5(), x, y[:10])
+    with pytest.raises(ValueError, match="epochs must be an int >= 1, got 0"):
+        train(LeNet5(), x, y, epochs=0, progress=False)
+
+
+def test_distortions_keep_the_background_and_move_the_digit(digits):
+    x = torch.as_tensor(digits[0][:50])
+    torch.manual_seed(0)
+    y = random_distortions(x, **DISTORTIONS)
+    assert y.shape == x.shape
+    torch.testing.assert_close(y[:, :, 0, 0], x[:, :, 0, 0])  # corners stay background
+    assert torch.all((y >= -0.1 - 1e-5) & (y <= 1.175 + 1e-5))
+    change = (y - x).abs().mean(dim=(1, 2, 3))
+    assert torch.all(change > 0.005)  # every digit moved
+    # and the ink stays about the same: no digit is pushed out of the frame
+    ink = (x + 0.1).sum(dim=(1, 2, 3))
+    assert torch.allclose((y + 0.1).sum(dim=(1, 2, 3)), ink, rtol=0.3)
+
+
+def test_no_distortion_is_the_identity(digits):
+    x = torch.as_tensor(digits[0][:5])
+    y = random_distortions(x, shift=0, scale=0, squeeze=0, shear=0)
+    torch.testing.assert_close(y, x, atol=1e-6, rtol=0)
+
+
+def test_shift_moves_by_whole_pixels_at_most():
+    x = torch.full((1, 1, 32, 32), -0.1)
+    x[0, 0, 16, 16] = 1.175
+    torch.manual_seed(3)
+    y = random_distortions(x.repeat(200, 1, 1, 1), shift=2.0, scale=0, squeeze=0, shear=0)
+    rows, cols = torch.nonzero(y[:, 0] > 0, as_tuple=True)[1:]
+    assert rows.min() >= 14 and rows.max() <= 18 and cols.min() >= 14 and cols.max() <= 18
+
+
+def test_results_file_keeps_both_runs(tmp_path):
+    path = tmp_path / "results" / "lenet5_mnist.json"
+    reproduce.save("plain", {"test_error_percent": 0.9}, path)
+    reproduce.save("distortions", {"test_error_percent": 0.7}, path)
+    reproduce.save("plain", {"test_error_percent": 0.8}, path)
+    data = json.loads(path.read_text())
+    assert data["runs"] == {
+        "plain": {"test_error_percent": 0.8},
+        "distortions": {"test_error_percent": 0.7},
+    }
+    assert "LeNet-5" in data["about"]
+
+
+def test_reproduce_command_line(tmp_path, monkeypatch, capsys):
+    """The command's options reach the run; the run itself is replaced by a stub."""
+    calls = {}
+
+    def fake_run(distortions, epochs, batch_size, lr, seed, progress):
+        calls.update(distortions=distortions, epochs=epochs, batch_size=batch_size, lr=lr)
+        return {"test_error_percent": 0.75, "test_errors": "75 of 10000", "seconds_total": 60.0}
+
+    monkeypatch.setattr(reproduce, "run", fake_run)
+    threads = torch.get_num_threads()
+    reproduce.main(["--distortions", "--epochs", "3", "--output", str(tmp_path / "r.json"),
+                    "--threads", str(threads)])  # fmt: skip
+    assert calls == {
+        "distortions": True,
+        "epochs": 3,
+        "batch_size": reproduce.SETTINGS["distortions"]["batch_size"],
+        "lr": reproduce.SETTINGS["distortions"]["lr"],
+    }
+    assert "test error 0.75 %" in capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["runs"]["distortions"]
