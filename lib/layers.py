@@ -1,0 +1,390 @@
+"""What a convolutional layer costs: its parameters and its multiply-adds, and its
+connection table.
+
+A convolution from ``C`` input channels to ``O`` output channels with ``kH x kW`` kernels
+holds a weight of shape (O, C / groups, kH, kW) and, optionally, a bias of shape (O,).
+Every weight is used once at every output position, so one image costs::
+
+    multiply-adds = (number of weights) x Ho x Wo
+
+where ``Ho x Wo`` is the size of each output map. The bias is an addition, not a
+multiply-add, and is not counted there (the papers that count "connections", as LeNet-5's
+does, count it: ``(weights + biases) x Ho x Wo``).
+
+A **connection table** says which input channel each output channel reads: a boolean
+array of shape (O, C), ``table[o, c]`` true when output channel ``o`` reads input channel
+``c``. An ordinary convolution reads every channel (a table of ones); ``groups`` gives a
+block-diagonal table (:func:`group_table`); LeNet-5's C3 has its own, irregular table
+(:func:`lib.models.c3_connections`). Multiplying the full weight by the table's mask
+(:func:`connection_mask`) makes a full convolution compute a partial one.
+
+:func:`torch_cost` counts the same two numbers on a torch module, from its parameters and
+from PyTorch's own FLOP counter, so that the book's counts are checked against PyTorch's.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from lib._validation import as_array, as_int, as_pair, check_ndim
+from lib.shapes import _output_size, padding_sides
+
+__all__ = [
+    "LayerCost",
+    "conv2d_cost",
+    "group_table",
+    "connection_mask",
+    "expand_groups",
+    "torch_cost",
+]
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """The shape and the cost of one convolutional layer, for one image.
+
+    Parameters
+    ----------
+    output_shape : (int, int, int)
+        (O, Ho, Wo): the output maps of one image.
+    weights : int
+        Trainable weights (those a connection table keeps).
+    biases : int
+        Trainable biases, one per output channel, or 0.
+    multiply_adds : int
+        Multiply-adds for one image: ``weights * Ho * Wo``.
+    """
+
+    output_shape: tuple
+    weights: int
+    biases: int
+    multiply_adds: int
+
+    @property
+    def parameters(self):
+        """Trainable parameters: weights plus biases."""
+        return self.weights + self.biases
+
+    @property
+    def connections(self):
+        """LeNet-5's "connections": ``(weights + biases) * Ho * Wo``, the bias counted as
+        one more input of value 1 at every output position."""
+        return self.parameters * self.output_shape[1] * self.output_shape[2]
+
+
+def group_table(in_channels, out_channels, groups=1):
+    """The connection table of a grouped convolution: which input channels each output
+    channel reads.
+
+    With ``groups = g``, the ``C`` input channels and the ``O`` output channels are each
+    split into ``g`` consecutive blocks, and output block ``k`` reads input block ``k``
+    only, as in ``torch.nn.Conv2d``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        ``C`` and ``O``, both divisible by ``groups``.
+    groups : int, optional
+        Default 1: every output channel reads every input channel.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (out_channels, in_channels)
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an int.
+    ValueError
+        If an argument is below 1, or ``groups`` does not divide both channel counts.
+
+    Examples
+    --------
+    >>> group_table(4, 6, groups=2).astype(int)
+    array([[1, 1, 0, 0],
+           [1, 1, 0, 0],
+           [1, 1, 0, 0],
+           [0, 0, 1, 1],
+           [0, 0, 1, 1],
+           [0, 0, 1, 1]])
+    >>> group_table(3, 3, groups=3).astype(int)  # depthwise: the identity
+    array([[1, 0, 0],
+           [0, 1, 0],
+           [0, 0, 1]])
+    >>> group_table(3, 4, groups=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: groups=2 must divide in_channels=3 and out_channels=4
+    """
+    in_channels = as_int(in_channels, "in_channels", minimum=1)
+    out_channels = as_int(out_channels, "out_channels", minimum=1)
+    groups = as_int(groups, "groups", minimum=1)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
+        )
+    out_group = np.arange(out_channels) // (out_channels // groups)
+    in_group = np.arange(in_channels) // (in_channels // groups)
+    return out_group[:, None] == in_group[None, :]
+
+
+def _checked_table(connections, name="connections"):
+    table = as_array(connections, name, allow_bool=True)
+    check_ndim(table, name, {2: "(out_channels, in_channels)"})
+    if not np.isin(table, (0, 1)).all():
+        raise ValueError(f"{name} must hold only True/False (or 1/0)")
+    return table.astype(bool)
+
+
+def connection_mask(connections, kernel_size):
+    """The 0/1 mask that turns a full weight into a partial one.
+
+    ``mask[o, c, i, j] = connections[o, c]``: multiplying a full weight (O, C, kH, kW) by
+    it zeroes the kernels that link output channel ``o`` to an input channel it must not
+    read, so an ordinary convolution with the masked weight computes the partial one.
+
+    Parameters
+    ----------
+    connections : array_like of bool, shape (O, C)
+        The connection table.
+    kernel_size : int or (int, int)
+        ``kH`` and ``kW``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (O, C, kH, kW)
+
+    Raises
+    ------
+    TypeError
+        If ``connections`` is not an array of booleans or numbers, or ``kernel_size`` is
+        not an int or a pair of ints.
+    ValueError
+        If ``connections`` is not 2-D or holds values other than 0 and 1, or a kernel
+        size is below 1.
+
+    Examples
+    --------
+    >>> mask = connection_mask([[True, False], [True, True]], 3)
+    >>> mask.shape, mask[0, 1].sum(), mask[1, 1].sum()
+    ((2, 2, 3, 3), np.float64(0.0), np.float64(9.0))
+    >>> connection_mask([[2, 0]], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: connections must hold only True/False (or 1/0)
+    """
+    table = _checked_table(connections)
+    kh, kw = as_pair(kernel_size, "kernel_size", minimum=1)
+    return np.broadcast_to(table[:, :, None, None], (*table.shape, kh, kw)).astype(float)
+
+
+def expand_groups(weight, groups):
+    """The full weight (O, C, kH, kW) that computes what a grouped weight computes.
+
+    A grouped convolution's weight has shape (O, C / groups, kH, kW): output channel
+    ``o`` holds kernels for the channels of its own group only. Placing them in a full
+    weight, with zero kernels for the other groups' channels, gives an ordinary
+    convolution with the same output: ``conv2d(x, weight, groups=g)`` equals
+    ``conv2d(x, expand_groups(weight, g))``.
+
+    Parameters
+    ----------
+    weight : array_like, shape (O, C / groups, kH, kW)
+    groups : int
+        Must divide ``O``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (O, C, kH, kW), of ``weight``'s dtype
+
+    Raises
+    ------
+    TypeError
+        If ``weight`` is not numeric or ``groups`` not an int.
+    ValueError
+        If ``weight`` is not 4-D or ``groups`` is below 1 or does not divide ``O``.
+
+    Examples
+    --------
+    >>> w = np.arange(1, 5).reshape(4, 1, 1, 1)  # depthwise-like: 4 outputs, groups=2
+    >>> expand_groups(w, 2)[:, :, 0, 0]
+    array([[1, 0],
+           [2, 0],
+           [0, 3],
+           [0, 4]])
+    """
+    weight = as_array(weight, "weight")
+    check_ndim(weight, "weight", {4: "(O, C / groups, kH, kW)"})
+    groups = as_int(groups, "groups", minimum=1)
+    out_channels, per_group = weight.shape[:2]
+    if out_channels % groups:
+        raise ValueError(
+            f"groups={groups} must divide weight.shape[0] (the output channels), {out_channels}"
+        )
+    full = np.zeros((out_channels, per_group * groups, *weight.shape[2:]), weight.dtype)
+    outputs_per_group = out_channels // groups
+    for o in range(out_channels):
+        first = (o // outputs_per_group) * per_group  # the first channel of o's group
+        full[o, first : first + per_group] = weight[o]
+    return full
+
+
+def conv2d_cost(
+    input_shape,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    bias=True,
+    connections=None,
+):
+    """Output shape, parameters and multiply-adds of a convolution, for one image.
+
+    The arguments are those of ``torch.nn.Conv2d``, with the input's shape instead of
+    ``in_channels``, and an optional connection table.
+
+    Parameters
+    ----------
+    input_shape : (int, int, int)
+        (C, H, W) of one image.
+    out_channels : int
+        ``O``, the number of filters (output maps).
+    kernel_size : int or (int, int)
+        ``kH`` and ``kW``.
+    stride, padding, dilation : optional
+        As for :func:`lib.conv2d` (padding may be an int, a pair, per side, or "valid",
+        "same", "full"). Defaults 1, 0, 1.
+    groups : int, optional
+        Split the channels into this many groups. Default 1.
+    bias : bool, optional
+        Whether the layer has a bias (one per output channel). Default True.
+    connections : array_like of bool, shape (O, C), optional
+        A connection table (with ``groups=1``): only the kernels of its true entries are
+        weights. Default None: every output channel reads every input channel of its group.
+
+    Returns
+    -------
+    LayerCost
+        ``output_shape`` (O, Ho, Wo), ``weights``, ``biases``, ``multiply_adds``, and
+        the properties ``parameters`` and ``connections``.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``input_shape`` is not three sizes of at least 1; ``groups`` does not divide
+        the channels; ``connections`` is given with ``groups`` other than 1 or has a
+        shape other than (O, C); or the kernel is larger than the padded input.
+
+    Examples
+    --------
+    LeNet-5's C1 and its C3, with C3's partial connection table:
+
+    >>> from lib.models import c3_connections
+    >>> c1 = conv2d_cost((1, 32, 32), 6, 5)
+    >>> c1.output_shape, c1.parameters, c1.multiply_adds, c1.connections
+    ((6, 28, 28), 156, 117600, 122304)
+    >>> c3 = conv2d_cost((6, 14, 14), 16, 5, connections=c3_connections())
+    >>> c3.weights, c3.biases, c3.parameters, c3.multiply_adds, c3.connections
+    (1500, 16, 1516, 150000, 151600)
+
+    A depthwise convolution (``groups = C``) and a 1x1 convolution:
+
+    >>> conv2d_cost((32, 56, 56), 32, 3, padding=1, groups=32, bias=False)
+    LayerCost(output_shape=(32, 56, 56), weights=288, biases=0, multiply_adds=903168)
+    >>> conv2d_cost((32, 56, 56), 64, 1).parameters
+    2112
+    >>> conv2d_cost((3, 8, 8), 4, 3, groups=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: groups=2 must divide in_channels=3 and out_channels=4
+    """
+    if not isinstance(input_shape, tuple | list) or len(input_shape) != 3:
+        raise TypeError(f"input_shape must be a triple (C, H, W), got {input_shape!r}")
+    channels, height, width = (as_int(n, "input_shape", minimum=1) for n in input_shape)
+    out_channels = as_int(out_channels, "out_channels", minimum=1)
+    kh, kw = as_pair(kernel_size, "kernel_size", minimum=1)
+    stride = as_pair(stride, "stride", minimum=1)
+    dilation = as_pair(dilation, "dilation", minimum=1)
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias must be True or False, got {bias!r}")
+    table = group_table(channels, out_channels, groups)
+    if connections is not None:
+        if groups != 1:
+            raise ValueError(f"connections needs groups=1 (the table says it all), got {groups}")
+        table = _checked_table(connections)
+        if table.shape != (out_channels, channels):
+            raise ValueError(
+                f"connections must have shape (out_channels, in_channels) = "
+                f"{(out_channels, channels)}, got {table.shape}"
+            )
+    sides = padding_sides(padding, (kh, kw), stride, dilation)
+    size = []
+    for n, k, s, (before, after), d, axis in zip(
+        (height, width), (kh, kw), stride, sides, dilation, ("height", "width"), strict=True
+    ):
+        out = _output_size(n, k, s, before, after, d, False)
+        if out < 1:
+            raise ValueError(
+                f"kernel_size {k} (dilated span {d * (k - 1) + 1}) is larger than the padded "
+                f"input's {axis}, {n + before + after}"
+            )
+        size.append(out)
+    weights = int(table.sum()) * kh * kw
+    biases = out_channels if bias else 0
+    return LayerCost((out_channels, *size), weights, biases, weights * size[0] * size[1])
+
+
+def torch_cost(module, input_shape):
+    """Trainable parameters and multiply-adds of a torch layer, counted by PyTorch.
+
+    The parameters are counted from ``module.parameters()`` (or, for a layer with a
+    ``num_trainable`` method such as :class:`lib.models.MaskedConv2d`, from that
+    method: its masked weights are not parameters). The multiply-adds are half the
+    floating-point operations that ``torch.utils.flop_counter.FlopCounterMode`` counts in
+    one forward pass of one image (it counts a multiply and an add as two). PyTorch
+    multiplies a masked weight's zeros too, so for a masked layer this is the cost of the
+    full convolution.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A layer, e.g. ``torch.nn.Conv2d``.
+    input_shape : (int, int, int)
+        (C, H, W) of one image.
+
+    Returns
+    -------
+    (int, int)
+        Parameters and multiply-adds.
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is not a torch module or ``input_shape`` not a triple.
+
+    Examples
+    --------
+    >>> torch_cost(torch.nn.Conv2d(1, 6, 5), (1, 32, 32))
+    (156, 117600)
+    >>> torch_cost(torch.nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False), (32, 56, 56))
+    (288, 903168)
+    """
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(input_shape, tuple | list) or len(input_shape) != 3:
+        raise TypeError(f"input_shape must be a triple (C, H, W), got {input_shape!r}")
+    shape = tuple(as_int(n, "input_shape", minimum=1) for n in input_shape)
+    if hasattr(module, "num_trainable"):
+        parameters = int(module.num_trainable())
+    else:
+        parameters = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(torch.zeros(1, *shape))
+    return parameters, counter.get_total_flops() // 2
