@@ -12,6 +12,8 @@ arithmetic*): ``p`` counts the padding of **one** side, and ``d = 1`` is an ordi
 kernel. Other texts count both sides in ``p`` or call an ordinary kernel "dilation 0".
 """
 
+import numpy as np
+
 from lib._validation import as_int, as_pair, check_choice
 
 
@@ -180,3 +182,239 @@ def padding_sides(padding, kernel_size=None, stride=1, dilation=1):
         )
     pad = as_int(padding, "padding", minimum=0)
     return ((pad, pad), (pad, pad))
+
+
+def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
+    """The padding ``(before, after)`` of a "same" convolution, in one framework's rule.
+
+    "Same" asks for ``ceil(n / stride)`` outputs: as many as the input for stride 1. The
+    total padding that buys them is split with the extra position, when the total is odd,
+    **after** the input (at the bottom or the right), which is what PyTorch and
+    TensorFlow/Keras both do. They differ on strides: PyTorch refuses ``padding="same"``
+    with a stride above 1, while TensorFlow pads
+    ``max((ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0)`` in total, which depends on ``n``.
+
+    Parameters
+    ----------
+    n : int
+        Size of the input along this dimension, ``>= 1``.
+    kernel_size, stride, dilation : int
+        As for :func:`output_size`.
+    convention : {"torch", "tensorflow"}, optional
+        Whose rule. Default ``"torch"``.
+
+    Returns
+    -------
+    (int, int)
+        ``(before, after)``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an int.
+    ValueError
+        If an argument is below 1, ``convention`` is unknown, or the convention is
+        "torch" and ``stride`` is above 1.
+
+    Examples
+    --------
+    >>> same_padding(6, 3), same_padding(6, 4)
+    ((1, 1), (1, 2))
+    >>> same_padding(7, 3, stride=2, convention="tensorflow")
+    (1, 1)
+    >>> same_padding(8, 3, stride=2, convention="tensorflow")
+    (0, 1)
+    >>> output_size(8, 3, stride=2, padding=(0, 1))  # ceil(8 / 2)
+    4
+    >>> same_padding(8, 3, stride=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: convention='torch' allows padding='same' only with stride 1, got stride 2
+    """
+    n = as_int(n, "n", minimum=1)
+    kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
+    stride = as_int(stride, "stride", minimum=1)
+    dilation = as_int(dilation, "dilation", minimum=1)
+    check_choice(convention, "convention", ("torch", "tensorflow"))
+    if convention == "torch" and stride != 1:
+        raise ValueError(
+            f"convention='torch' allows padding='same' only with stride 1, got stride {stride}"
+        )
+    span = dilation * (kernel_size - 1) + 1
+    outputs = -(-n // stride)  # ceil(n / stride)
+    total = max((outputs - 1) * stride + span - n, 0)
+    return (total // 2, total - total // 2)
+
+
+def unread_positions(n, kernel_size, stride=1, padding=0, dilation=1):
+    """The input positions that no window reads, along one dimension.
+
+    A window reads the taps ``start + d * i`` for ``i = 0 .. k - 1``. A stride larger than
+    the dilated kernel's span jumps over pixels between windows; a division that is not
+    exact (the floor of the output-size formula) leaves pixels after the last window; a
+    dilation skips pixels inside each window. Those pixels do not affect the output at all.
+
+    Parameters
+    ----------
+    n, kernel_size, stride, padding, dilation
+        As for :func:`output_size`; ``padding`` may be a pair ``(before, after)``.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        The unread positions, in ``0 .. n - 1``, in increasing order (empty when every
+        pixel is read).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`output_size`.
+
+    Examples
+    --------
+    >>> unread_positions(7, 2, stride=3)  # windows [0, 1], [3, 4]; the floor drops 6
+    array([2, 5, 6])
+    >>> unread_positions(7, 3, stride=2)
+    array([], dtype=int64)
+    >>> unread_positions(7, 3, dilation=3)  # one window: taps 0, 3, 6
+    array([1, 2, 4, 5])
+    """
+    size = output_size(n, kernel_size, stride, padding, dilation)
+    before, _ = as_pair(padding, "padding", minimum=0)
+    starts = np.arange(size) * stride - before
+    taps = (starts[:, None] + dilation * np.arange(kernel_size)[None, :]).ravel()
+    read = np.zeros(n, dtype=bool)
+    read[taps[(taps >= 0) & (taps < n)]] = True
+    return np.flatnonzero(~read)
+
+
+def transposed_output_size(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Size of a transposed convolution's output along one dimension.
+
+    The transposed convolution runs the convolution's arithmetic backwards: it maps an
+    input of ``n`` positions to the size that a convolution with the same ``kernel_size``,
+    ``stride``, ``padding`` and ``dilation`` maps back to ``n``::
+
+        out = (n - 1) * s - 2p + d(k - 1) + output_padding + 1
+
+    as in ``torch.nn.ConvTranspose2d``. Because the convolution's formula has a floor,
+    up to ``s`` input sizes give the same convolution output; ``output_padding``
+    (``0 .. s - 1``, and below ``s`` or ``d``) chooses which one the transpose returns.
+
+    Parameters
+    ----------
+    n : int
+        Size of the transposed convolution's input, ``>= 1``.
+    kernel_size, stride, padding, dilation : int
+        As for :func:`output_size` (``padding`` the same on both sides).
+    output_padding : int, optional
+        Positions added on one side of the output. Must be smaller than ``stride`` or
+        ``dilation``, as in PyTorch. Default 0.
+
+    Returns
+    -------
+    int
+        The output size, ``>= 1``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an int.
+    ValueError
+        If ``n``, ``kernel_size``, ``stride`` or ``dilation`` is below 1, ``padding`` or
+        ``output_padding`` is negative, ``output_padding`` is not below ``stride`` or
+        ``dilation``, or the output would be empty.
+
+    Examples
+    --------
+    A stride-2 convolution maps 13 and 14 alike to 7; the transpose gives either back:
+
+    >>> output_size(13, 3, stride=2, padding=1), output_size(14, 3, stride=2, padding=1)
+    (7, 7)
+    >>> transposed_output_size(7, 3, stride=2, padding=1)
+    13
+    >>> transposed_output_size(7, 3, stride=2, padding=1, output_padding=1)
+    14
+    >>> transposed_output_size(7, 3, stride=2, padding=1, output_padding=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: output_padding 2 must be smaller than stride 2 or dilation 1
+    """
+    n = as_int(n, "n", minimum=1)
+    kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
+    stride = as_int(stride, "stride", minimum=1)
+    padding = as_int(padding, "padding", minimum=0)
+    output_padding = as_int(output_padding, "output_padding", minimum=0)
+    dilation = as_int(dilation, "dilation", minimum=1)
+    if output_padding >= max(stride, dilation):
+        raise ValueError(
+            f"output_padding {output_padding} must be smaller than stride {stride} or "
+            f"dilation {dilation}"
+        )
+    size = (n - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    if size < 1:
+        raise ValueError(
+            f"padding {padding} on each side leaves no output: (n - 1) * stride + "
+            f"dilation * (kernel_size - 1) + output_padding + 1 - 2 * padding = {size}"
+        )
+    return size
+
+
+def receptive_field(kernel_sizes, strides=1, dilations=1):
+    """How many input positions one output of a stack of layers sees, along one dimension.
+
+    Each layer widens the field by its dilated kernel's reach, ``d(k - 1)``, measured in
+    the steps of its own input, which are the product of the strides below it::
+
+        r = 1 + sum over layers i of d_i * (k_i - 1) * s_1 * ... * s_(i-1)
+
+    Parameters
+    ----------
+    kernel_sizes : sequence of int
+        The kernel size of each layer, from the input up.
+    strides, dilations : int or sequence of int, optional
+        One per layer, or one for all. Default 1.
+
+    Returns
+    -------
+    int
+        The receptive field, ``>= 1``.
+
+    Raises
+    ------
+    TypeError
+        If a value is not an int, or ``kernel_sizes`` is not a sequence.
+    ValueError
+        If a value is below 1, or the sequences differ in length.
+
+    Examples
+    --------
+    Three 3-tap layers see 7 positions; dilations 1, 2 and 4 buy 15 with the same
+    number of weights:
+
+    >>> receptive_field([3, 3, 3]), receptive_field([3, 3, 3], dilations=[1, 2, 4])
+    (7, 15)
+
+    LeNet-5's C1, S2 and C3: a C3 unit sees 14 x 14 pixels of the input.
+
+    >>> receptive_field([5, 2, 5], strides=[1, 2, 1])
+    14
+    """
+    if not isinstance(kernel_sizes, tuple | list):
+        raise TypeError(f"kernel_sizes must be a list of ints, got {kernel_sizes!r}")
+    layers = len(kernel_sizes)
+    values = {}
+    for name, value in (
+        ("kernel_sizes", kernel_sizes),
+        ("strides", strides),
+        ("dilations", dilations),
+    ):
+        value = list(value) if isinstance(value, tuple | list) else [value] * layers
+        if len(value) != layers:
+            raise ValueError(f"{name} must have one value per layer ({layers}), got {len(value)}")
+        values[name] = [as_int(v, name, minimum=1) for v in value]
+    field, jump = 1, 1
+    for k, s, d in zip(values["kernel_sizes"], values["strides"], values["dilations"], strict=True):
+        field += d * (k - 1) * jump
+        jump *= s
+    return field

@@ -162,3 +162,157 @@ def test_full_padding():
 def test_padding_sides_refuses(kwargs, error, match):
     with pytest.raises(error, match=match):
         padding_sides(**kwargs)
+
+
+# --- "same" padding in two frameworks' rules, unread pixels, the transposed size ----------
+
+from lib.shapes import same_padding, transposed_output_size, unread_positions  # noqa: E402
+
+
+@pytest.mark.parametrize("n", [1, 5, 6, 9])
+@pytest.mark.parametrize("kernel_size", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_same_padding_torch_matches_torch(n, kernel_size, dilation):
+    before, after = same_padding(n, kernel_size, dilation=dilation)
+    assert ((before, after),) * 2 == padding_sides("same", kernel_size, 1, dilation)
+    x = torch.randn(1, 1, n, 1, dtype=torch.float64)
+    w = torch.randn(1, 1, kernel_size, 1, dtype=torch.float64)
+    with warnings.catch_warnings():  # torch warns that an odd total needs a padded copy
+        warnings.simplefilter("ignore", UserWarning)
+        expected = F.conv2d(x, w, padding="same", dilation=dilation)
+    got = F.conv2d(F.pad(x, (0, 0, before, after)), w, dilation=dilation)
+    torch.testing.assert_close(got, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(1, 30),
+    kernel_size=st.integers(1, 6),
+    stride=st.integers(1, 4),
+    dilation=st.integers(1, 3),
+)
+def test_same_padding_tensorflow_gives_ceil_n_over_s(n, kernel_size, stride, dilation):
+    """TensorFlow's documented rule: out = ceil(n / s), the extra pixel at the end."""
+    before, after = same_padding(n, kernel_size, stride, dilation, convention="tensorflow")
+    assert 0 <= after - before <= 1
+    assert output_size(n, kernel_size, stride, (before, after), dilation) == -(-n // stride)
+    if stride == 1:
+        assert (before, after) == same_padding(n, kernel_size, 1, dilation)
+    # torch computes the same output from the same padding
+    x = torch.randn(1, 1, n, 1, dtype=torch.float64)
+    w = torch.randn(1, 1, kernel_size, 1, dtype=torch.float64)
+    padded = F.pad(x, (0, 0, before, after))
+    assert F.conv2d(padded, w, stride=stride, dilation=dilation).shape[2] == -(-n // stride)
+
+
+def test_same_padding_refuses():
+    with pytest.raises(ValueError, match="convention='torch' .* stride 1"):
+        same_padding(8, 3, stride=2)
+    with pytest.raises(ValueError, match="convention must be one of"):
+        same_padding(8, 3, convention="keras")
+    with pytest.raises(TypeError, match="kernel_size must be an int"):
+        same_padding(8, 3.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(1, 20),
+    kernel_size=st.integers(1, 5),
+    stride=st.integers(1, 5),
+    padding=st.integers(0, 2),
+    dilation=st.integers(1, 3),
+)
+def test_unread_positions_are_where_torch_gradient_is_zero(
+    n, kernel_size, stride, padding, dilation
+):
+    """A pixel no window reads gets no gradient from the output's sum: torch is the oracle."""
+    if n + 2 * padding < dilation * (kernel_size - 1) + 1:
+        return
+    x = torch.zeros(1, 1, n, 1, dtype=torch.float64, requires_grad=True)
+    w = torch.ones(1, 1, kernel_size, 1, dtype=torch.float64)
+    F.conv2d(x, w, stride=stride, padding=(padding, 0), dilation=dilation).sum().backward()
+    expected = np.flatnonzero(x.grad[0, 0, :, 0].numpy() == 0)
+    got = unread_positions(n, kernel_size, stride, padding, dilation)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_unread_positions_with_uneven_padding():
+    # padding (0, 1): windows [0, 1], [3, 4], [6, 7 = padding]: only 2 and 5 unread
+    np.testing.assert_array_equal(unread_positions(7, 2, stride=3, padding=(0, 1)), [2, 5])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(1, 12),
+    kernel_size=st.integers(1, 5),
+    stride=st.integers(1, 4),
+    padding=st.integers(0, 3),
+    output_padding=st.integers(0, 3),
+    dilation=st.integers(1, 3),
+)
+def test_transposed_output_size_matches_torch(
+    n, kernel_size, stride, padding, output_padding, dilation
+):
+    size = (n - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    if output_padding >= max(stride, dilation) or size < 1:
+        with pytest.raises(ValueError, match="output_padding|padding"):
+            transposed_output_size(n, kernel_size, stride, padding, output_padding, dilation)
+        return
+    layer = torch.nn.ConvTranspose1d(
+        1, 1, kernel_size, stride, padding, output_padding, dilation=dilation
+    )
+    with torch.no_grad():
+        expected = layer(torch.zeros(1, 1, n)).shape[-1]
+    assert transposed_output_size(n, kernel_size, stride, padding, output_padding, dilation) == (
+        expected
+    )
+
+
+@pytest.mark.parametrize("n", range(1, 16))
+@pytest.mark.parametrize(("kernel_size", "stride", "padding"), [(3, 2, 1), (4, 2, 1), (5, 3, 2)])
+def test_transposed_size_is_the_mirror_of_the_convolution(n, kernel_size, stride, padding):
+    """Every input size m that the convolution maps to n is reached by one output_padding."""
+    targets = [
+        m
+        for m in range(1, 4 * n + 8)
+        if m + 2 * padding >= kernel_size and output_size(m, kernel_size, stride, padding) == n
+    ]
+    back = [
+        transposed_output_size(n, kernel_size, stride, padding, extra)
+        for extra in range(stride)
+        if (n - 1) * stride - 2 * padding + kernel_size + extra >= 1
+    ]
+    assert targets == [m for m in back if m in targets]
+    assert len(targets) <= stride
+
+
+from lib.shapes import receptive_field  # noqa: E402
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    layers=st.lists(
+        st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3)), min_size=1, max_size=3
+    )
+)
+def test_receptive_field_matches_torch_gradient(layers):
+    """The input positions that reach one output, found by back-propagating from it."""
+    kernels, strides, dilations = (list(v) for v in zip(*layers, strict=True))
+    field = receptive_field(kernels, strides, dilations)
+    n = field + 40
+    x = torch.zeros(1, 1, n, dtype=torch.float64, requires_grad=True)
+    y = x
+    for k, s, d in layers:
+        y = F.conv1d(y, torch.ones(1, 1, k, dtype=torch.float64), stride=s, dilation=d)
+    y[0, 0, 0].backward()
+    reached = np.flatnonzero(x.grad[0, 0].numpy() != 0)
+    assert reached[0] == 0 and reached[-1] + 1 == field
+
+
+def test_receptive_field_refuses():
+    with pytest.raises(ValueError, match="strides must have one value per layer"):
+        receptive_field([3, 3], strides=[1, 2, 3])
+    with pytest.raises(ValueError, match="dilations must be >= 1"):
+        receptive_field([3], dilations=0)
+    with pytest.raises(TypeError, match="kernel_sizes must be a list"):
+        receptive_field(3)
