@@ -14,11 +14,18 @@ from lib.gradients import (
     conv2d_grad_weight,
     max_pool2d_grad,
 )
+from lib.layers import conv2d_cost, torch_cost
 from lib.models import LeNet5, LeNet5Modern, parameter_table, shape_table
 from lib.notebook import setup_notebook
 from lib.padding import pad2d
 from lib.pooling import avg_pool2d, max_pool2d
-from lib.shapes import output_size
+from lib.shapes import (
+    output_size,
+    receptive_field,
+    same_padding,
+    transposed_output_size,
+    unread_positions,
+)
 from lib.training import evaluate, train
 
 __all__ = ["setup_notebook", "output_size", "pad2d", "conv2d", "convolve2d"]
@@ -32,3 +39,5 @@ __all__ += [
 ]
 __all__ += ["load_mnist", "load_mnist_sample", "to_lenet5_input"]
 __all__ += ["LeNet5", "LeNet5Modern", "parameter_table", "shape_table", "train", "evaluate"]
+__all__ += ["same_padding", "unread_positions", "transposed_output_size", "receptive_field"]
+__all__ += ["conv2d_cost", "torch_cost"]

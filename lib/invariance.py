@@ -1,0 +1,284 @@
+"""How much feature maps change when the image moves: the measurement of chapter 4.
+
+Two words, often confused:
+
+- a map ``f`` is **shift-equivariant** when shifting the input shifts the output by the
+  same amount, ``f(shift(x)) = shift(f(x))``; a convolution is (away from the borders);
+- it is **shift-invariant** when shifting the input does not change the output at all,
+  ``f(shift(x)) = f(x)``; global average pooling is (while nothing falls off the image).
+
+Pooling with a small window sits in between, and this module measures where. The
+**relative change** of a feature map under a shift is::
+
+    change(x, s) = || f(shift(x, s)) - f(x) || / || f(x) ||
+
+with ``|| . ||`` the L2 norm over all of one image's maps: 0 means "no change at all"; two
+maps of equal norm that do not overlap anywhere give sqrt(2). :func:`shift_change`
+computes it for every digit of a set and every shift, for the features of
+:func:`edge_features`: four edge detectors (Sobel's kernels, both signs) followed by a
+ReLU, then no pooling, 2x2 max or average pooling, or global average pooling.
+
+Examples
+--------
+A bright dot, moved one pixel to the right: its edge maps move with it (equivariance),
+and so they change; their global average does not.
+
+>>> dot = np.zeros((1, 9, 9))
+>>> dot[0, 4, 4] = 1.0
+>>> moved = shift(dot, dx=1)
+>>> change = relative_change(edge_features(dot), edge_features(moved))
+>>> float(change[0].round(3))
+1.155
+>>> float(relative_change(edge_features(dot, "global"), edge_features(moved, "global"))[0])
+0.0
+>>> bool(np.allclose(edge_features(moved), shift(edge_features(dot), dx=1)))
+True
+"""
+
+import numpy as np
+
+from lib._validation import as_array, as_int, check_choice, check_ndim
+from lib.convolution import conv2d
+from lib.kernels import SOBEL_X, SOBEL_Y
+from lib.pooling import avg_pool2d, max_pool2d
+
+__all__ = [
+    "EDGE_KERNELS",
+    "POOLINGS",
+    "shift",
+    "relative_change",
+    "edge_features",
+    "shift_change",
+]
+
+#: The feature extractor's four 3x3 kernels, shape (4, 1, 3, 3): Sobel's x kernel (dark
+#: to bright from left to right), its negative (bright to dark), Sobel's y kernel and its
+#: negative. After a ReLU, each map keeps the edges of one direction.
+EDGE_KERNELS = np.stack([SOBEL_X, -SOBEL_X, SOBEL_Y, -SOBEL_Y]).astype(np.float64)[:, None]
+EDGE_KERNELS.flags.writeable = False
+
+#: What :func:`edge_features` does after the ReLU: nothing, 2x2 max pooling, 2x2 average
+#: pooling, or the mean of each whole map (global average pooling).
+POOLINGS = ("none", "max", "avg", "global")
+
+
+def shift(images, dy=0, dx=0):
+    """Move images ``dy`` pixels down and ``dx`` pixels right, filling with zeros.
+
+    What moves past the border is lost (no wrapping around), as when a digit moves on
+    a page.
+
+    Parameters
+    ----------
+    images : array_like
+        Images or maps, shape (..., H, W).
+    dy, dx : int, optional
+        Pixels down (negative: up) and right (negative: left). Default 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        The shifted images, of ``images``'s shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``dy`` or ``dx`` is not an int.
+    ValueError
+        If ``images`` has fewer than 2 dimensions, or a shift is as large as the image.
+
+    Examples
+    --------
+    >>> shift(np.arange(1, 10).reshape(3, 3), dx=1)
+    array([[0, 1, 2],
+           [0, 4, 5],
+           [0, 7, 8]])
+    >>> shift(np.arange(1, 10).reshape(3, 3), dy=-1)
+    array([[4, 5, 6],
+           [7, 8, 9],
+           [0, 0, 0]])
+    """
+    images = as_array(images, "images")
+    if images.ndim < 2:
+        raise ValueError(f"images must have shape (..., H, W), got shape {images.shape}")
+    dy, dx = as_int(dy, "dy"), as_int(dx, "dx")
+    height, width = images.shape[-2:]
+    if abs(dy) >= height or abs(dx) >= width:
+        raise ValueError(
+            f"the shift (dy={dy}, dx={dx}) must be smaller than the image, {height}x{width}"
+        )
+    out = np.zeros_like(images)
+    source_rows = slice(max(0, -dy), height - max(0, dy))
+    target_rows = slice(max(0, dy), height - max(0, -dy))
+    source_cols = slice(max(0, -dx), width - max(0, dx))
+    target_cols = slice(max(0, dx), width - max(0, -dx))
+    out[..., target_rows, target_cols] = images[..., source_rows, source_cols]
+    return out
+
+
+def relative_change(reference, changed):
+    """The relative L2 change of each item: ``||changed - reference|| / ||reference||``.
+
+    Parameters
+    ----------
+    reference, changed : array_like
+        Arrays of the same shape (N, ...): N items (one image's maps each).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (N,)
+        One number per item; 0 when nothing changed.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, the arrays have no item axis, or an item of ``reference``
+        is all zeros (its change has no scale).
+
+    Examples
+    --------
+    >>> relative_change(np.array([[3.0, 4.0], [1.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 1.0]]))
+    array([0.    , 1.4142])
+    """
+    reference = as_array(reference, "reference").astype(np.float64)
+    changed = as_array(changed, "changed").astype(np.float64)
+    if reference.shape != changed.shape:
+        raise ValueError(
+            f"reference and changed must have the same shape, got {reference.shape} "
+            f"and {changed.shape}"
+        )
+    if reference.ndim < 1 or reference.shape[0] < 1:
+        raise ValueError(f"reference must have an item axis (N, ...), got shape {reference.shape}")
+    axes = tuple(range(1, reference.ndim))
+    scale = np.sqrt((reference**2).sum(axis=axes))
+    if not np.all(scale > 0):
+        raise ValueError(
+            f"item {int(np.argmin(scale))} of reference is all zeros: a relative change "
+            "needs a nonzero reference"
+        )
+    return np.sqrt(((changed - reference) ** 2).sum(axis=axes)) / scale
+
+
+def edge_features(images, pooling="none", kernel_size=2, weight=None):
+    """Edge maps of images: convolution, ReLU, then a pooling.
+
+    ``relu(conv2d(images, weight, padding=1))``, then the pooling: ``"none"``;
+    ``"max"`` or ``"avg"``, ``kernel_size`` windows with stride ``kernel_size``; or
+    ``"global"``, the mean of each map (global average pooling).
+
+    Parameters
+    ----------
+    images : array_like
+        Grey images, (N, H, W) or (N, 1, H, W).
+    pooling : {"none", "max", "avg", "global"}, optional
+        Default ``"none"``.
+    kernel_size : int, optional
+        The pooling window (and stride) of ``"max"`` and ``"avg"``. Default 2.
+    weight : array_like, optional
+        The kernels, (O, 1, kH, kW) with kH and kW odd (so that padding keeps the size).
+        Default :data:`EDGE_KERNELS`.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        (N, O, H', W'), or (N, O) for ``"global"``.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` or ``weight`` has the wrong shape, or ``pooling`` is unknown.
+
+    Examples
+    --------
+    >>> edge_features(np.zeros((2, 8, 8))).shape, edge_features(np.zeros((2, 8, 8)), "max").shape
+    ((2, 4, 8, 8), (2, 4, 4, 4))
+    >>> edge_features(np.zeros((2, 1, 8, 8)), "global").shape
+    (2, 4)
+    """
+    check_choice(pooling, "pooling", POOLINGS)
+    kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
+    images = as_array(images, "images").astype(np.float64)
+    check_ndim(images, "images", {3: "(N, H, W)", 4: "(N, 1, H, W)"})
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.shape[1] != 1:
+        raise ValueError(f"images must be grey, (N, 1, H, W); got shape {images.shape}")
+    weight = EDGE_KERNELS if weight is None else as_array(weight, "weight").astype(np.float64)
+    check_ndim(weight, "weight", {4: "(O, 1, kH, kW)"})
+    if weight.shape[1] != 1 or weight.shape[2] % 2 == 0 or weight.shape[3] % 2 == 0:
+        raise ValueError(
+            f"weight must have shape (O, 1, kH, kW) with kH and kW odd, got {weight.shape}"
+        )
+    padding = (weight.shape[2] // 2, weight.shape[3] // 2)
+    maps = np.maximum(conv2d(images, weight, padding=padding), 0.0)
+    if pooling == "max":
+        return max_pool2d(maps, kernel_size)
+    if pooling == "avg":
+        return avg_pool2d(maps, kernel_size)
+    if pooling == "global":
+        return maps.mean(axis=(-2, -1))
+    return maps
+
+
+def shift_change(images, shifts=(0, 1, 2, 3), pooling="none", *, axis="x", kernel_size=2):
+    """The relative change of each image's edge features when it moves by each shift.
+
+    Each image is first framed by a border of zeros as wide as the largest shift plus
+    one pixel (the reach of the 3x3 kernels), so that neither ink nor its edges fall off
+    when it moves: the input moves exactly, and whatever changes is the features' doing.
+    Then, for each shift ``s`` and each image ``x``::
+
+        relative_change(edge_features(x), edge_features(shift(x, s)))
+
+    Parameters
+    ----------
+    images : array_like
+        Grey images, (N, H, W).
+    shifts : sequence of int, optional
+        Pixels to move by (right for ``axis="x"``, down for ``"y"``). Default 0 to 3.
+    pooling : {"none", "max", "avg", "global"}, optional
+        As for :func:`edge_features`. Default ``"none"``.
+    axis : {"x", "y"}, optional
+        The direction of the shift. Default ``"x"``.
+    kernel_size : int, optional
+        The pooling window and stride. Default 2.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(shifts), N)
+        The relative change of each image's features, for each shift.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not (N, H, W), ``shifts`` is empty, ``axis`` or ``pooling`` is
+        unknown, or an image has no edge at all (its features are all zero).
+
+    Examples
+    --------
+    A 3x3 square moved by 0, 1 and 2 pixels, with 2x2 max pooling: a 2-pixel move
+    changes the pooled maps more than a 1-pixel one.
+
+    >>> square = np.zeros((1, 8, 8))
+    >>> square[0, 2:5, 2:5] = 1.0
+    >>> shift_change(square, (0, 1, 2), "max").round(3)
+    array([[0.   ],
+           [0.698],
+           [1.025]])
+    """
+    images = as_array(images, "images").astype(np.float64)
+    check_ndim(images, "images", {3: "(N, H, W)"})
+    check_choice(axis, "axis", ("x", "y"))
+    shifts = [as_int(s, "shifts") for s in np.atleast_1d(shifts).tolist()]
+    if not shifts:
+        raise ValueError("shifts must hold at least one shift")
+    # The frame: the largest shift, plus the reach of the 3x3 kernels, so that the edge
+    # responses just outside the ink stay inside the maps too.
+    margin = max(abs(s) for s in shifts) + EDGE_KERNELS.shape[-1] // 2
+    framed = np.pad(images, ((0, 0), (margin, margin), (margin, margin)))
+    reference = edge_features(framed, pooling, kernel_size)
+    changes = []
+    for s in shifts:
+        moved = shift(framed, dx=s) if axis == "x" else shift(framed, dy=s)
+        changes.append(relative_change(reference, edge_features(moved, pooling, kernel_size)))
+    return np.stack(changes)

@@ -1,0 +1,261 @@
+"""The checkers of chapter 4, "Pooling": models pass, named mistakes are named, stubs are
+not attempted."""
+
+import doctest
+import re
+
+import numpy as np
+import pytest
+
+import lib.exercises.chapter4 as ex
+from lib import avg_pool2d, avg_pool2d_grad, max_pool2d, max_pool2d_grad
+from lib.exercises import chapter_exercises
+
+FUNCTIONS = [e for e in ex.EXERCISES if e.kind == "function"]
+VALUES = [e for e in ex.EXERCISES if e.kind == "value"]
+
+
+def verdict(exercise, answer, capsys):
+    result = exercise.check(answer)
+    assert capsys.readouterr().out == str(result) + "\n"
+    return result
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+def test_the_module_doctests_run():
+    failures, tried = doctest.testmod(
+        ex, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert failures == 0 and tried > 0
+
+
+def test_exercises_are_well_formed_and_found_by_chapter():
+    assert chapter_exercises(4) == ex.EXERCISES
+    assert chapter_exercises("04_pooling") == ex.EXERCISES
+    labels = [e.label for e in ex.EXERCISES]
+    assert len(set(labels)) == len(labels)
+    for exercise in ex.EXERCISES:
+        assert re.fullmatch(r"ch4-ex-[a-z-]+", exercise.label)
+        assert 2 <= len(exercise.hints) <= 4
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
+def test_models_pass_public_and_hidden_cases(exercise, capsys):
+    assert verdict(exercise, exercise.model, capsys).status == "correct"
+    for seed in range(25):
+        cases = exercise.cases(seed=(seed, 4))
+        assert exercise.judge(cases, exercise.outcomes(exercise.model, cases)).status == "correct"
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
+def test_solution_prints_a_model_that_passes(exercise, capsys):
+    exercise.solution()
+    source = capsys.readouterr().out.split("\n\n", 1)[1]
+    namespace = {"np": np}
+    exec(source, namespace)
+    assert verdict(exercise, namespace[exercise.name], capsys).status == "correct"
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
+def test_a_stub_is_not_attempted(exercise, capsys):
+    assert verdict(exercise, stub, capsys).status == "not attempted"
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
+def test_hidden_cases_differ_from_public_ones(exercise):
+    public, hidden = exercise.cases(), exercise.cases(seed=(1, 2))
+    assert len(hidden) > len(public)
+    assert any(
+        not np.array_equal(a.args[0], b.args[0])
+        for a, b in zip(hidden, exercise.cases(seed=(3, 2)), strict=False)
+    )
+
+
+@pytest.mark.parametrize("exercise", VALUES, ids=lambda e: e.name)
+def test_value_exercises(exercise, capsys):
+    assert verdict(exercise, ..., capsys).status == "not attempted"
+    assert verdict(exercise, exercise.answer, capsys).status == "correct"
+    exercise.solution()
+    assert f"{exercise.name} = " in capsys.readouterr().out
+    for wrong, (name, _) in exercise.mistakes.items():
+        result = verdict(exercise, wrong, capsys)
+        assert result.status == "incorrect" and name.capitalize() in result.message, name
+
+
+def test_value_answers():
+    assert ex.max_by_hand.answer == ((6.0, 8.0), (9.0, 7.0))
+    assert ex.ceil_sizes.answer == (4, 4, 3)
+    assert len(set(ex.ceil_sizes.mistakes)) == len(ex.ceil_sizes.mistakes)
+
+
+def test_value_answers_in_other_forms(capsys):
+    assert verdict(ex.max_by_hand, np.array([[6, 8], [9, 7]]), capsys).status == "correct"
+    assert "shape (2, 2)" in str(verdict(ex.max_by_hand, [6, 8, 9, 7], capsys))
+    assert verdict(ex.ceil_sizes, [4, 4, 3], capsys).status == "correct"
+    assert "3 sizes" in str(verdict(ex.ceil_sizes, 4, capsys))
+
+
+# --- every named mistake is recognised by name -------------------------------------------------
+
+
+def loops(body):
+    """A max pooling with indices whose window rule is ``body(window, k) -> (i, j)``."""
+
+    def pool(x, k, s):
+        h, w = x.shape
+        oh, ow = (h - k) // s + 1, (w - k) // s + 1
+        values, indices = np.zeros((oh, ow), x.dtype), np.zeros((oh, ow), np.int64)
+        for y in range(oh):
+            for c in range(ow):
+                window = x[y * s : y * s + k, c * s : c * s + k]
+                i, j = body(window, k)
+                values[y, c] = window[i, j]
+                indices[y, c] = (y * s + i) * w + c * s + j
+        return values, indices
+
+    return pool
+
+
+def last_max(window, k):
+    flat = window.ravel()
+    return divmod(k * k - 1 - int(np.argmax(flat[::-1])), k)
+
+
+def window_index(x, k, s):
+    values, indices = max_pool2d(x, k, s, return_indices=True)
+    rows, cols = np.divmod(indices, x.shape[1])
+    return values, (rows - np.arange(values.shape[0])[:, None] * s) * k + (
+        cols - np.arange(values.shape[1]) * s
+    )
+
+
+def column_major(x, k, s):
+    values, indices = max_pool2d(x, k, s, return_indices=True)
+    rows, cols = np.divmod(indices, x.shape[1])
+    return values, cols * x.shape[0] + rows
+
+
+def pairs(x, k, s):
+    values, indices = max_pool2d(x, k, s, return_indices=True)
+    return values, np.stack(np.divmod(indices, x.shape[1]), -1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        (loops(last_max), "Ties go to the last maximum"),
+        (window_index, "Indices inside the window"),
+        (column_major, "Indices counted column by column"),
+        (pairs, "Indices as (row, column) pairs"),
+        (lambda x, k, s: max_pool2d(x, k, 1, return_indices=True), "Stride ignored"),
+        (
+            lambda x, k, s: max_pool2d(x, k, s, ceil_mode=True, return_indices=True),
+            "Ceil instead of floor",
+        ),
+    ],
+)
+def test_max_pool_with_indices_mistakes(answer, name, capsys):
+    result = verdict(ex.max_pool_with_indices, answer, capsys)
+    assert result.status == "incorrect" and name in result.message, result.message
+
+
+def test_max_pool_with_indices_other_answers(capsys):
+    values_only = lambda x, k, s: max_pool2d(x, k, s)  # noqa: E731
+    assert "not a pair" in str(verdict(ex.max_pool_with_indices, values_only, capsys))
+    float_indices = lambda x, k, s: (  # noqa: E731
+        max_pool2d(x, k, s),
+        max_pool2d(x, k, s, return_indices=True)[1].astype(float),
+    )
+    assert "dtype float64" in str(verdict(ex.max_pool_with_indices, float_indices, capsys))
+
+
+def backward(route):
+    """A max-pooling backward pass that sends each window's gradient by ``route``."""
+
+    def grad(g, x, k, s):
+        out = np.zeros(x.shape)
+        for y in range(g.shape[0]):
+            for c in range(g.shape[1]):
+                window = x[y * s : y * s + k, c * s : c * s + k]
+                out[y * s : y * s + k, c * s : c * s + k] += route(window, g[y, c], k)
+        return out
+
+    return grad
+
+
+def one_hot(i, j, k, value):
+    share = np.zeros((k, k))
+    share[i, j] = value
+    return share
+
+
+def assigned(g, x, k, s):
+    out = np.zeros(x.shape)
+    for y in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            window = x[y * s : y * s + k, c * s : c * s + k]
+            i, j = divmod(int(np.argmax(window)), k)
+            out[y * s + i, c * s + j] = g[y, c]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        (
+            lambda g, x, k, s: avg_pool2d_grad(g, x.shape, k, s),
+            "Gradient spread like average pooling",
+        ),
+        (backward(lambda w, v, k: np.full((k, k), v)), "Gradient copied to the whole window"),
+        (backward(lambda w, v, k: (w == w.max()) * v), "Gradient to every tied maximum"),
+        (
+            backward(lambda w, v, k: (w == w.max()) * v / (w == w.max()).sum()),
+            "Gradient split between tied maxima",
+        ),
+        (backward(lambda w, v, k: one_hot(*last_max(w, k), k, v)), "Ties go to the last maximum"),
+        (assigned, "= instead of +="),
+    ],
+)
+def test_max_pool_backward_mistakes(answer, name, capsys):
+    result = verdict(ex.max_pool_backward, answer, capsys)
+    assert result.status == "incorrect" and name in result.message, result.message
+
+
+def avg_assigned(g, shape, k, s):
+    out = np.zeros(shape)
+    for y in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            out[y * s : y * s + k, c * s : c * s + k] = g[y, c] / (k * k)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        (lambda g, shape, k, s: avg_pool2d_grad(g, shape, k, s) * k * k, "Not divided"),
+        (lambda g, shape, k, s: avg_pool2d_grad(g, shape, k, s) * k, "Divided by k, not k * k"),
+        (
+            lambda g, shape, k, s: max_pool2d_grad(g, np.ones(shape), k, s),
+            "Gradient to one pixel",
+        ),
+        (avg_assigned, "= instead of +="),
+    ],
+)
+def test_avg_pool_backward_mistakes(answer, name, capsys):
+    result = verdict(ex.avg_pool_backward, answer, capsys)
+    assert result.status == "incorrect" and name in result.message, result.message
+
+
+def test_references_are_lib_and_agree_with_the_models():
+    x = ex._TIES
+    values, indices = ex.max_pool_with_indices.model(x, 2, 2)
+    np.testing.assert_array_equal(values, max_pool2d(x, 2))
+    np.testing.assert_array_equal(indices, max_pool2d(x, 2, return_indices=True)[1])
+    g = np.arange(1.0, 5.0).reshape(2, 2)
+    np.testing.assert_allclose(avg_pool2d(np.ones((4, 4)), 2), np.ones((2, 2)))
+    np.testing.assert_allclose(
+        ex.avg_pool_backward.model(g, (4, 4), 2, 2), avg_pool2d_grad(g, (4, 4), 2)
+    )

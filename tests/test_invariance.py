@@ -1,0 +1,122 @@
+"""lib.invariance: the shift, the relative change and the edge features, against torch."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lib.invariance import (
+    EDGE_KERNELS,
+    edge_features,
+    relative_change,
+    shift,
+    shift_change,
+)
+
+
+def torch_features(images, pooling, kernel_size=2):
+    x = torch.from_numpy(np.asarray(images, np.float64)[:, None])
+    maps = F.relu(F.conv2d(x, torch.from_numpy(EDGE_KERNELS.copy()), padding=1))
+    if pooling == "max":
+        maps = F.max_pool2d(maps, kernel_size)
+    elif pooling == "avg":
+        maps = F.avg_pool2d(maps, kernel_size)
+    elif pooling == "global":
+        maps = F.adaptive_avg_pool2d(maps, 1)[..., 0, 0]
+    return maps.numpy()
+
+
+@pytest.mark.parametrize("pooling", ["none", "max", "avg", "global"])
+@pytest.mark.parametrize("kernel_size", [2, 3])
+def test_edge_features_match_torch(pooling, kernel_size):
+    rng = np.random.default_rng(kernel_size)
+    images = rng.random((3, 11, 9))
+    ours = edge_features(images, pooling, kernel_size)
+    expected = torch_features(images, pooling, kernel_size)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("dy", "dx"), [(0, 0), (1, 0), (0, 2), (-2, 1), (3, -3)])
+def test_shift_is_a_roll_with_zeros_where_the_image_wrapped(dy, dx):
+    rng = np.random.default_rng(0)
+    images = rng.integers(1, 9, size=(2, 6, 7))
+    rolled = np.roll(images, (dy, dx), axis=(-2, -1))
+    rows, cols = np.indices(images.shape[-2:])
+    wrapped = (rows - dy < 0) | (rows - dy >= 6) | (cols - dx < 0) | (cols - dx >= 7)
+    rolled[:, wrapped] = 0
+    moved = shift(images, dy, dx)
+    assert moved.dtype == images.dtype
+    np.testing.assert_array_equal(moved, rolled)
+    np.testing.assert_array_equal(
+        moved, torch.roll(torch.from_numpy(images), (dy, dx), (-2, -1)).numpy() * ~wrapped
+    )
+
+
+def test_convolution_is_equivariant_and_global_pooling_invariant():
+    rng = np.random.default_rng(1)
+    images = np.pad(rng.random((4, 8, 8)), ((0, 0), (4, 4), (4, 4)))  # a zero frame
+    for dx in (1, 2, 3):
+        moved = shift(images, dx=dx)
+        np.testing.assert_allclose(edge_features(moved), shift(edge_features(images), dx=dx))
+        np.testing.assert_allclose(
+            edge_features(moved, "global"), edge_features(images, "global"), atol=1e-12
+        )
+
+
+def test_max_pooling_is_equivariant_on_its_own_grid():
+    """A shift by the pooling stride moves the pooled map by exactly one cell."""
+    rng = np.random.default_rng(2)
+    images = np.zeros((3, 16, 16))
+    images[:, 4:12, 4:10] = rng.random((3, 8, 6))
+    pooled = edge_features(images, "max")
+    np.testing.assert_allclose(edge_features(shift(images, dx=2), "max"), shift(pooled, dx=1))
+    np.testing.assert_allclose(
+        edge_features(shift(images, dy=4), "avg"), shift(edge_features(images, "avg"), dy=2)
+    )
+
+
+def test_relative_change_values():
+    reference = np.array([[[3.0, 4.0]], [[1.0, 0.0]]])
+    np.testing.assert_allclose(relative_change(reference, reference), [0.0, 0.0])
+    np.testing.assert_allclose(relative_change(reference, 2 * reference), [1.0, 1.0])
+    np.testing.assert_allclose(relative_change(reference, np.zeros_like(reference)), [1.0, 1.0])
+
+
+def test_shift_change_on_digits_is_zero_at_zero_and_moves_nothing_off():
+    from lib.datasets import load_mnist_sample
+
+    images, _ = load_mnist_sample("test")
+    changes = shift_change(images[:50] / 255, (0, 1, 2, 3), "none")
+    assert changes.shape == (4, 50)
+    np.testing.assert_array_equal(changes[0], 0.0)
+    assert np.all(np.diff(changes.mean(axis=1)) > 0)  # larger shifts change more
+    # Global average pooling is invariant on every digit: nothing falls off the frame.
+    assert np.allclose(shift_change(images / 255, (1, 3), "global"), 0.0, atol=1e-12)
+    down = shift_change(images[:50] / 255, (0, 2), "max", axis="y")
+    assert down.shape == (2, 50) and np.all(down[1] > 0)
+
+
+def test_bad_input_is_refused_by_name():
+    with pytest.raises(ValueError, match="shift"):
+        shift(np.zeros((3, 3)), dx=3)
+    with pytest.raises(ValueError, match="images"):
+        shift(np.zeros(3), dx=1)
+    with pytest.raises(TypeError, match="dx"):
+        shift(np.zeros((3, 3)), dx=1.5)
+    with pytest.raises(ValueError, match="same shape"):
+        relative_change(np.ones((2, 3)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match="all zeros"):
+        relative_change(np.zeros((1, 3)), np.ones((1, 3)))
+    with pytest.raises(ValueError, match="pooling"):
+        edge_features(np.zeros((1, 5, 5)), "median")
+    with pytest.raises(ValueError, match="grey"):
+        edge_features(np.zeros((1, 3, 5, 5)))
+    with pytest.raises(ValueError, match="odd"):
+        edge_features(np.zeros((1, 5, 5)), weight=np.ones((2, 1, 2, 2)))
+    with pytest.raises(ValueError, match="axis"):
+        shift_change(np.ones((1, 5, 5)), (1,), axis="z")
+    with pytest.raises(ValueError, match="at least one"):
+        shift_change(np.ones((1, 5, 5)), ())
+    with pytest.raises(ValueError, match="all zeros"):
+        shift_change(np.zeros((1, 5, 5)), (1,))
