@@ -40,6 +40,16 @@ from lib.training import DISTORTIONS, evaluate, train
 #: The paper's test errors (the MNIST page's table), in percent.
 PAPER_ERROR = {"plain": 0.95, "distortions": 0.8}
 
+#: Test errors on MNIST of the paper's convolutional networks, in percent, as the MNIST
+#: page (http://yann.lecun.com/exdb/mnist/) lists them from LeCun et al. (1998).
+MNIST_PAGE_ERRORS = {
+    "LeNet-1": 1.7,
+    "LeNet-4": 1.1,
+    "LeNet-5": 0.95,
+    "LeNet-5 with distortions": 0.8,
+    "boosted LeNet-4": 0.7,
+}
+
 #: The schedules, chosen to fit both runs into 10 minutes on 2 cores: an epoch (60,000
 #: digits, then the 10,000 test digits) takes about 12 s there. Distorted digits are
 #: harder to fit, so that run needs more epochs before it pays off.
@@ -49,6 +59,43 @@ SETTINGS = {
 }
 
 DEFAULT_OUTPUT = Path("results") / "lenet5_mnist.json"
+
+#: The results file of the repository, wherever the working directory is.
+RESULTS_FILE = Path(__file__).resolve().parent.parent / DEFAULT_OUTPUT
+
+
+def load_results(path=None):
+    """The saved full-scale runs, as ``make reproduce`` wrote them.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Default: the repository's ``results/lenet5_mnist.json`` (:data:`RESULTS_FILE`).
+
+    Returns
+    -------
+    dict
+        ``"about"`` and ``"runs"``: ``"plain"`` and ``"distortions"``, each with its test
+        error, curves, time, machine and command.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no results file (``make reproduce`` writes one).
+
+    Examples
+    --------
+    >>> runs = load_results()["runs"]
+    >>> sorted(runs), runs["plain"]["epochs"]
+    (['distortions', 'plain'], 12)
+    """
+    path = Path(path) if path is not None else RESULTS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"path: no results file at {path}; `make reproduce` (or python -m "
+            f"lib.reproduce [--distortions]) writes it"
+        )
+    return json.loads(path.read_text())
 
 
 def machine():

@@ -73,6 +73,27 @@ def test_quiet_when_not_in_a_terminal(digits, capfd, progress):
     assert out == "" and err == ""
 
 
+def test_bars_in_a_notebook_a_person_runs_only(monkeypatch):
+    """In a Jupyter kernel: bars, except under nbval (pytest) and with CONVBOOK_PROGRESS=0."""
+    import sys
+    import types
+
+    from lib import training
+
+    shell = types.SimpleNamespace(kernel=object())
+    fake_ipython = types.SimpleNamespace(get_ipython=lambda: shell)
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv(training.PROGRESS_ENV_VAR, raising=False)
+    assert training._show_progress(True) is True
+    assert training._show_progress(False) is False
+    monkeypatch.setenv(training.PROGRESS_ENV_VAR, "0")
+    assert training._show_progress(True) is False
+    monkeypatch.delenv(training.PROGRESS_ENV_VAR)
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "chapters/05_lenet5.ipynb::Cell 1 (setup)")
+    assert training._show_progress(True) is False
+
+
 def test_evaluate(digits):
     x, y = digits
     model = LeNet5()
@@ -157,3 +178,30 @@ def test_reproduce_command_line(tmp_path, monkeypatch, capsys):
     }
     assert "test error 0.75 %" in capsys.readouterr().out
     assert json.loads((tmp_path / "r.json").read_text())["runs"]["distortions"]
+
+
+def test_confusion_matrix():
+    from lib.training import confusion_matrix
+
+    rng = np.random.default_rng(0)
+    labels, predictions = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
+    counts = confusion_matrix(labels, predictions)
+    assert counts.sum() == 500 and np.trace(counts) == int((labels == predictions).sum())
+    assert counts[3, 7] == int(((labels == 3) & (predictions == 7)).sum())
+    with pytest.raises(ValueError, match="same shape"):
+        confusion_matrix([0, 1], [0])
+    with pytest.raises(ValueError, match="predictions must be integers from 0 to 9"):
+        confusion_matrix([0, 1], [0, 10])
+    with pytest.raises(ValueError, match="labels must be integers"):
+        confusion_matrix([0.5, 1], [0, 1])
+
+
+def test_load_results(tmp_path):
+    results = reproduce.load_results()
+    for name in ("plain", "distortions"):
+        run = results["runs"][name]
+        assert run["paper_error_percent"] == reproduce.PAPER_ERROR[name]
+        assert len(run["curves"]["test_error_percent"]) == run["epochs"]
+    assert reproduce.MNIST_PAGE_ERRORS["LeNet-5"] == reproduce.PAPER_ERROR["plain"]
+    with pytest.raises(FileNotFoundError, match="path: no results file"):
+        reproduce.load_results(tmp_path / "missing.json")
