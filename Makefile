@@ -11,11 +11,13 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book test lint format execute bench reproduce student grade lock clean help
+.PHONY: book serve test test-website lint format execute bench reproduce student grade lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
-	@echo "make test     lint, lib's tests and doctests, nbval over every chapter"
+	@echo "make test     lint, lib's tests and doctests, nbval over every chapter, the website in Chromium"
+	@echo "make serve    serve the built website on http://localhost:8000"
+	@echo "make test-website  only the browser tests of the website (after make book)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
@@ -30,10 +32,25 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
-book: $(INSTALLED)
-	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
+# MathJax, RequireJS and the widget manager that the site serves itself (and axe-core for
+# the browser tests): pinned npm packages, sha512-checked, unpacked into _build/vendor.
+WEB_ASSETS := _build/vendor/complete.json
+
+$(WEB_ASSETS): tools/web_assets.py | $(INSTALLED)
+	$(PY) tools/web_assets.py
+
+book: $(INSTALLED) $(WEB_ASSETS)
+	$(VENV)/bin/jupyter-book build . --all --warningiserror --nitpick --keep-going --quiet
 	@echo "The website is in _build/html; open _build/html/index.html or serve it with:"
-	@echo "  $(PY) -m http.server --directory _build/html 8000"
+	@echo "  make serve   (then visit http://localhost:8000)"
+
+serve:
+	@test -f _build/html/index.html || { echo "no website yet: run make book first"; exit 2; }
+	$(PY) -m http.server --directory _build/html 8000
+
+# The website in headless Chromium (Debian's), offline; skipped, saying why, without it.
+test-website: $(INSTALLED)
+	$(PY) -m pytest tests/test_website.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -15,6 +15,7 @@ from lib import conv2d, convolve2d
 from lib.exercises import STATUSES, chapter_exercises
 from lib.exercises import chapter1 as ex
 from lib.exercises.checker import Case, FunctionExercise, Mistake, Outcome, ValueExercise
+from lib.kernels import SOBEL_X
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -242,7 +243,7 @@ def sobel_with(kx, ky, combine=np.hypot, padding=0):
     return sobel
 
 
-SX = ex.SOBEL_X.astype(float)
+SX = SOBEL_X.astype(float)
 PREWITT = np.array([[-1.0, 0, 1], [-1, 0, 1], [-1, 0, 1]])
 
 

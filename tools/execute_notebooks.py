@@ -10,6 +10,11 @@ render widgets. A notebook is written back only when its run is clean:
 - nothing on stderr (a warning stored today fails nbval tomorrow);
 - every code cell executed (nbval does not compare a cell without stored outputs).
 
+Before it runs, every notebook gets the book's Colab cell as its first cell (or has it
+brought up to date): hidden on the website (tag ``remove-cell``), it installs ``lib`` from
+the repository that ``_config.yml`` names when the notebook runs on Colab, and does
+nothing anywhere else.
+
 Usage::
 
     python tools/execute_notebooks.py [NOTEBOOK ...]
@@ -26,12 +31,74 @@ import time
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
+# Progress bars are for a person running a notebook; stored outputs never hold them.
+os.environ.setdefault("CONVBOOK_PROGRESS", "0")
 CHAPTERS = ROOT / "chapters"
 TIMEOUT_PER_CELL = 600  # seconds; the LeNet-5 chapter trains for about a minute
+COLAB_CELL_ID = "colab-install"
+COLAB_TAGS = ["remove-cell", "colab"]  # hidden on the website; not the set-up cell
+COLAB_CELL = """\
+# On Colab only: fetch the book's repository (set in _config.yml) and install its package,
+# lib, with the saved results that chapter 5 shows. Anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    repository = "{url}"
+    branch = "{branch}"
+    folder = "/content/convolution-book"
+    clone = ["git", "clone", "--quiet", "--depth=1", "--branch", branch, repository, folder]
+    subprocess.run(clone)  # no check: when the cell runs again, the folder is already there
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", folder], check=True)
+    sys.path.insert(0, folder)  # the running kernel sees lib without a restart"""
+
+
+def colab_cell_source(config: Path = ROOT / "_config.yml") -> str:
+    """The source of the Colab cell, from the repository setting of ``_config.yml``.
+
+    Parameters
+    ----------
+    config : Path, optional
+        The book's configuration; its ``repository.url`` and ``repository.branch`` say
+        where ``lib`` is installed from.
+
+    Returns
+    -------
+    str
+        Python source, already in the form ``ruff format`` gives it.
+    """
+    repository = yaml.safe_load(config.read_text())["repository"]
+    return COLAB_CELL.format(url=repository["url"], branch=repository.get("branch", "main"))
+
+
+def with_colab_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Make the notebook's first cell the current Colab cell (insert or replace it).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A chapter notebook; changed in place.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The same notebook.
+    """
+    cell = nbformat.v4.new_code_cell(colab_cell_source())
+    cell.id = COLAB_CELL_ID
+    cell.metadata["tags"] = list(COLAB_TAGS)
+    first = nb.cells[0] if nb.cells else None
+    if first is not None and "colab" in first.get("metadata", {}).get("tags", []):
+        nb.cells[0] = cell
+    else:
+        nb.cells.insert(0, cell)
+    return nb
 
 
 def chapter_notebooks() -> list[Path]:
@@ -119,6 +186,8 @@ def execute(path: Path) -> list[str]:
         The problems that kept it from being stored; empty when it was stored.
     """
     nb = nbformat.read(path, as_version=4)
+    if path.resolve().parent == CHAPTERS:
+        with_colab_cell(nb)
     problems = run(nb, path.parent)
     if not problems:
         nbformat.validate(nb)

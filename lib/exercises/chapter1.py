@@ -37,6 +37,7 @@ from lib.exercises.checker import (
     array_problem,
     type_name,
 )
+from lib.kernels import SOBEL_X, SOBEL_Y
 
 #: The image and kernel of the by-hand exercise ``corner_value``.
 CORNER_IMAGE = np.array([[1, 0, 2, 0], [7, 7, 7, 6], [5, 2, 5, 1], [0, 6, 7, 6]])
@@ -46,9 +47,8 @@ CORNER_KERNEL = np.array([[-1, 2], [3, 1]])
 SHAPE_IMAGE = (7, 5)
 SHAPE_KERNEL = (3, 2)
 
-#: Sobel's kernels: the change along x (columns), and along y (rows), its transpose.
-SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
-SOBEL_Y = SOBEL_X.T
+# Sobel's kernels live in lib.kernels: answer cells import them from there, because the
+# grader hides this module from a submission.
 
 # The chapter's worked example: a horizontal ramp and a vertical-edge kernel.
 _RAMP = np.arange(1, 26).reshape(5, 5)
