@@ -8,7 +8,9 @@ Each submission is the chapter's student version with some of its answer cells f
 from the instructor's solutions, as a real class would hand it in: the first student
 answers everything, the second nothing, and the others a varying part (student ``i``
 answers exercise ``j`` unless ``(i + j) % 3 == 0``). Its file name says which exercises
-it answered, so that a grading run can be checked by eye against ``grades.csv``.
+it answered, so that a grading run can be checked by eye against ``grades.csv``. (A
+score can be lower: an answer that calls another exercise's function fails while that
+one is still a stub, as it would for a real student.)
 
 ``make grade SUBMISSIONS=OUT_FOLDER CHAPTER=1`` then grades them; timing that run is how
 the book measures the grader (see the instructors' page).

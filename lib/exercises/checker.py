@@ -109,11 +109,23 @@ class Outcome:
         np.float64(3.0)
         >>> Outcome.of(lambda a: 1 / 0, (np.ones(3),)).raised
         'ZeroDivisionError: division by zero'
+
+        A function that is written but calls a stub is not "not attempted":
+
+        >>> def stub(a):
+        ...     raise NotImplementedError()
+        >>> def total(a):
+        ...     return stub(a).sum()
+        >>> Outcome.of(total, (np.ones(3),)).raised
+        'NotImplementedError in stub, which it calls and which is still a stub'
         """
         copies = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
         try:
             value = function(*copies)
-        except NotImplementedError:
+        except NotImplementedError as error:
+            callee = stub_called(function, error)
+            if callee:
+                return cls(raised=f"NotImplementedError in {callee}, {CALLS_A_STUB}")
             return cls(raised="NotImplementedError", not_implemented=True)
         except Exception as error:  # a student's bug, reported by name, never re-raised
             return cls(raised=describe_exception(error))
@@ -190,6 +202,28 @@ class Mistake:
         except Exception:  # the mistake cannot happen on this case
             return None
         return same_values(output, mistaken)
+
+
+CALLS_A_STUB = "which it calls and which is still a stub"
+
+
+def stub_called(function, error):
+    """The name of another function that raised ``error``, a NotImplementedError, or None.
+
+    A student's ``convolve2d_true`` that calls their unfinished ``cross_correlate2d`` raises
+    the stub's NotImplementedError: that answer was attempted, and the verdict says which
+    function to finish first. The raising frame is the innermost one of the traceback.
+    """
+    name = getattr(function, "__name__", None)
+    tb = error.__traceback__
+    if name is None or tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    raiser = tb.tb_frame.f_code.co_name
+    if raiser == name or raiser == "<lambda>" or raiser.startswith("<"):
+        return None
+    return raiser
 
 
 def wrap(text):

@@ -1,4 +1,4 @@
-"""The convolution-arithmetic figures of lib.plotting (chapter 2): what they draw."""
+"""The convolution-arithmetic figures of lib.arithmetic_plots (chapter 2): what they draw."""
 
 import matplotlib
 
@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from lib.plotting import (  # noqa: E402
+from lib.arithmetic_plots import (  # noqa: E402
     HIGHLIGHT,
     arithmetic_animation,
     arithmetic_figure,
