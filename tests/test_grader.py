@@ -427,3 +427,28 @@ def test_the_weaker_isolation_levels(tmp_path, level):
         assert str(victim) in rows["mallory"].reason
     else:
         assert victim.read_text() == "intact" and rows["mallory"].reason == ""
+
+
+def test_an_answer_that_calls_an_unfinished_stub_is_an_error_that_names_it():
+    """Written, but built on another exercise's stub: not "not attempted", and the
+    feedback says which function to finish first (in the sandbox's runner too)."""
+    import numpy as np
+
+    runner = importlib.import_module("grade_runner")
+
+    def cross_correlate2d(image, kernel):
+        raise NotImplementedError()
+
+    def convolve2d_true(image, kernel):
+        return cross_correlate2d(image, kernel[::-1, ::-1])
+
+    args = (np.ones((3, 3)), np.ones((2, 2)))
+    assert runner.call(cross_correlate2d, args) == {
+        "raised": "NotImplementedError",
+        "not_implemented": True,
+    }
+    outcome = runner.call(convolve2d_true, args)
+    assert outcome == {
+        "raised": "NotImplementedError in cross_correlate2d, which it calls and which is "
+        "still a stub"
+    }
