@@ -2,22 +2,30 @@
 the checkers in lib, the student version is sound, and the grader gives the instructor's
 own solutions full marks.
 
-The checkers' own behaviour (every classic mistake named, hints, hidden cases) is tested
-per chapter in ``test_exercises*.py``; this file tests the joins between the notebooks,
-``lib.exercises`` and the tools.
+This file also holds the generic tests every checker must pass, once for every exercise of
+every chapter: well formed, models pass public and hidden cases, hidden cases differ from
+public ones, stubs and ``...`` are not attempted, solutions print what passes. What is
+particular to one chapter's checkers (each classic mistake named, answers in other forms)
+is tested in ``test_exercises*.py``.
 """
 
 import ast
 import csv
+import doctest
+import functools
+import importlib
 import re
 import shutil
 import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
+from exercise_checks import stub, verdict  # tests/ is on the path
 
-from lib.exercises import chapter_exercises
+from lib import conv2d
+from lib.exercises import STATUSES, chapter_exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -27,9 +35,22 @@ import student_version  # noqa: E402
 
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 WITH_EXERCISES = [p for p in CHAPTERS if not p.name.startswith("00")]
+NUMBERS = [int(p.name[:2]) for p in WITH_EXERCISES]
+
+#: (chapter number, exercise) of every exercise of every chapter, ids like "ch2-unread_pixels".
+EXERCISES = [(n, e) for n in NUMBERS for e in chapter_exercises(n)]
+FUNCTIONS = [(n, e) for n, e in EXERCISES if e.kind == "function"]
+VALUES = [(n, e) for n, e in EXERCISES if e.kind == "value"]
 
 
+def ids(pairs):
+    return [f"ch{n}-{e.name}" for n, e in pairs]
+
+
+@functools.cache
 def read(path):
+    """The notebook at ``path``, read once: the tests only read it (student_version makes a
+    new notebook)."""
     return nbformat.read(path, as_version=4)
 
 
@@ -116,3 +137,145 @@ def test_a_sample_class_is_graded_by_what_each_student_answered(tmp_path):
     for name, row in rows.items():
         answered = int(re.search(r"answered-(\d+)-of", name).group(1))
         assert float(row["score"]) == answered, (name, row)
+
+
+# --- the generic checks, for every exercise of every chapter ---------------------------------
+
+
+@pytest.mark.parametrize("number", NUMBERS, ids=lambda n: f"ch{n}")
+def test_the_exercise_modules_doctests(number):
+    module = importlib.import_module(f"lib.exercises.chapter{number}")
+    failures, tried = doctest.testmod(
+        module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert failures == 0 and tried > 0
+
+
+#: Chapters with fewer than six checked exercises: chapter 4 has seven exercises (see
+#: test_every_chapter_has_at_least_six_exercises), two of them discussions with no checker.
+FEWER_CHECKERS = {4: 5}
+
+
+@pytest.mark.parametrize("chapter", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_every_exercise_is_well_formed(chapter):
+    number = int(chapter.name[:2])
+    module = importlib.import_module(f"lib.exercises.chapter{number}")
+    exercises = chapter_exercises(number)
+    assert exercises == tuple(module.EXERCISES) == chapter_exercises(chapter.stem)
+    assert len(exercises) >= FEWER_CHECKERS.get(number, 6)
+    names, labels = [e.name for e in exercises], [e.label for e in exercises]
+    assert len(set(names)) == len(names) and len(set(labels)) == len(labels)
+    for exercise in exercises:
+        assert re.fullmatch(rf"ch{number}-ex-[a-z0-9]+(-[a-z0-9]+)*", exercise.label)
+        assert 2 <= len(exercise.hints) <= 4, exercise.name
+        assert exercise.kind in ("function", "value")
+        assert getattr(module, exercise.name) is exercise
+
+
+#: What a chapter's printed solutions may use besides NumPy: chapter 3's notebook imports
+#: lib's conv2d, and its multichannel solution calls it.
+SOLUTION_NAMES = {3: {"conv2d": conv2d}}
+
+
+@pytest.mark.parametrize(("number", "exercise"), FUNCTIONS, ids=ids(FUNCTIONS))
+def test_solution_prints_a_model_that_passes(number, exercise, capsys):
+    """The printed solution runs with NumPy alone (but for SOLUTION_NAMES)."""
+    exercise.solution()
+    source = capsys.readouterr().out.split("\n\n", 1)[1]
+    assert source.startswith(f"def {exercise.name}(")
+    namespace = {"np": np, **SOLUTION_NAMES.get(number, {})}
+    exec(source, namespace)
+    assert verdict(exercise, namespace[exercise.name], capsys).status == "correct"
+
+
+@pytest.mark.parametrize(("number", "exercise"), FUNCTIONS, ids=ids(FUNCTIONS))
+def test_models_pass_public_and_hidden_cases_of_many_seeds(number, exercise, capsys):
+    assert verdict(exercise, exercise.model, capsys).status == "correct"
+    for seed in range(40):
+        cases = exercise.cases(seed=(seed, number))
+        result = exercise.judge(cases, exercise.outcomes(exercise.model, cases))
+        assert result.status == "correct", (seed, result.message)
+
+
+#: (hidden cases, hidden arrays) of seed (1, 2) that are also public, where some are.
+#: Chapter 2's arguments are small ints (sizes, kernels, strides) drawn from few values,
+#: so whole cases repeat. Chapter 4's backward passes draw some 1x1 gradients, one of
+#: which comes out as a public one (for average pooling with the same input shape,
+#: kernel and stride: a whole public case). Chapter 5's RBF layer is given the fixed
+#: digit prototypes in some cases, public and hidden.
+REPEATS = {
+    "ch2-conv_output_size": (7, 0),
+    "ch2-tf_same_padding": (7, 0),
+    "ch2-unread_pixels": (6, 0),
+    "ch4-max_pool_backward": (0, 1),
+    "ch4-avg_pool_backward": (1, 1),
+    "ch5-rbf_distances": (0, 2),
+}
+
+
+def key(value):
+    """What a case's argument is, to compare arguments across cases."""
+    value = np.asarray(value)
+    return value.dtype.str, value.shape, value.tobytes()
+
+
+@pytest.mark.parametrize(("number", "exercise"), FUNCTIONS, ids=ids(FUNCTIONS))
+def test_hidden_cases_differ_from_public_ones_and_vary_with_the_seed(number, exercise):
+    public = exercise.cases()
+    hidden = exercise.cases(seed=(1, 2))
+    again = exercise.cases(seed=(1, 2))
+    other = exercise.cases(seed=(3, 2))
+
+    def keys(cases):
+        return [tuple(key(a) for a in case.args) for case in cases]
+
+    # The same seed, the same cases.
+    assert keys(hidden) == keys(again)
+    assert [c.description for c in hidden] == [c.description for c in again]
+    if all(case.args == () for case in public):
+        # A function of no arguments (the C3 table of chapters 3 and 5) has one case,
+        # the same public or hidden: there is nothing to vary.
+        assert keys(public) == keys(hidden) == keys(other) == [()]
+        return
+    assert len(hidden) > len(public)
+    name = f"ch{number}-{exercise.name}"
+    # No hidden case is a public one, and no hidden array is one of the public arrays,
+    # but for the repeats listed in REPEATS, which are counted exactly.
+    cases, arrays = REPEATS.get(name, (0, 0))
+    assert sum(k in set(keys(public)) for k in keys(hidden)) == cases
+    public_arrays = {key(a) for c in public for a in c.args if isinstance(a, np.ndarray)}
+    hidden_arrays = [key(a) for c in hidden for a in c.args if isinstance(a, np.ndarray)]
+    assert sum(k in public_arrays for k in hidden_arrays) == arrays
+    # Another seed, other cases, down to the first argument.
+    assert any(key(c.args[0]) != key(d.args[0]) for c, d in zip(hidden, other, strict=False))
+
+
+@pytest.mark.parametrize(("number", "exercise"), FUNCTIONS, ids=ids(FUNCTIONS))
+def test_a_stub_is_not_attempted(number, exercise, capsys):
+    result = verdict(exercise, stub, capsys)
+    assert result.status == "not attempted" and result.score == 0
+    assert result.status in STATUSES
+    assert str(result) == f"{exercise.name}: not attempted (it still raises NotImplementedError)."
+
+
+@pytest.mark.parametrize(("number", "exercise"), VALUES, ids=ids(VALUES))
+def test_value_exercises(number, exercise, capsys):
+    """``...`` is not attempted, the answer is correct, solution() prints it, and each
+    classic mistake is a wrong answer, named."""
+    result = verdict(exercise, ..., capsys)
+    assert result.status == "not attempted" and result.score == 0
+    assert result.status in STATUSES
+    assert verdict(exercise, exercise.answer, capsys).status == "correct"
+    # solution() ends with the answer as an assignment, which the checker takes. It is
+    # the answer's repr but for chapter 4's max_by_hand, printed as a list of ints.
+    exercise.solution()
+    printed = capsys.readouterr().out.rstrip("\n").rsplit("\n", 1)[-1]
+    assert printed.startswith(f"{exercise.name} = ")
+    value = ast.literal_eval(printed.removeprefix(f"{exercise.name} = "))
+    if f"ch{number}-{exercise.name}" != "ch4-max_by_hand":
+        assert printed == f"{exercise.name} = {exercise.answer!r}"
+    assert verdict(exercise, value, capsys).status == "correct"
+    assert exercise.answer not in exercise.mistakes
+    for wrong, (name, _) in exercise.mistakes.items():
+        result = verdict(exercise, wrong, capsys)
+        assert result.status == "incorrect" and name.capitalize() in result.message, name

@@ -1,98 +1,19 @@
-"""The checkers of chapter 3: models pass, stubs are not attempted, classic mistakes are named."""
+"""The checkers of chapter 3: the answers agree with lib and torch, classic mistakes are named.
 
-import doctest
-import re
+The generic checks of every exercise (well formed, models pass, stubs not attempted, hidden
+cases) are in ``test_chapter_exercises.py``.
+"""
 
 import numpy as np
 import pytest
 import torch
+from exercise_checks import verdict  # tests/ is on the path
 
 import lib.exercises.chapter3 as ex
 from lib import conv2d
 from lib.convolution import convolve2d
-from lib.exercises import chapter_exercises
 from lib.layers import conv2d_cost
 from lib.models import c3_connections
-
-FUNCTIONS = [e for e in ex.EXERCISES if e.kind == "function"]
-VALUES = [e for e in ex.EXERCISES if e.kind == "value"]
-
-
-def verdict(exercise, answer, capsys):
-    result = exercise.check(answer)
-    assert capsys.readouterr().out == str(result) + "\n"
-    return result
-
-
-def stub(*args):
-    raise NotImplementedError()
-
-
-def test_the_modules_doctests_run():
-    failures, tried = doctest.testmod(ex, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert failures == 0 and tried > 0
-
-
-def test_the_exercises_are_well_formed_and_found_by_the_grader():
-    assert len(ex.EXERCISES) >= 6
-    assert chapter_exercises("03_channels") == ex.EXERCISES
-    names = [e.name for e in ex.EXERCISES]
-    labels = [e.label for e in ex.EXERCISES]
-    assert len(set(names)) == len(names) and len(set(labels)) == len(labels)
-    for exercise in ex.EXERCISES:
-        assert re.fullmatch(r"ch3-ex-[a-z0-9-]+", exercise.label)
-        assert 2 <= len(exercise.hints) <= 4
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_the_printed_solution_passes(exercise, capsys):
-    exercise.solution()
-    source = capsys.readouterr().out.split("\n\n", 1)[1]
-    assert source.startswith(f"def {exercise.name}(")
-    namespace = {"np": np, "conv2d": conv2d}
-    exec(source, namespace)
-    assert verdict(exercise, namespace[exercise.name], capsys).status == "correct"
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_models_pass_hidden_cases_of_many_seeds(exercise):
-    for seed in range(25):
-        cases = exercise.cases(seed=(seed, 3))
-        result = exercise.judge(cases, exercise.outcomes(exercise.model, cases))
-        assert result.status == "correct", (seed, result.message)
-
-
-@pytest.mark.parametrize(
-    "exercise", [ex.conv2d_multichannel, ex.pointwise_conv], ids=lambda e: e.name
-)
-def test_hidden_cases_differ_from_public_ones_and_vary_with_the_seed(exercise):
-    public = exercise.cases()
-    hidden = exercise.cases(seed=(1, 2))
-    other = exercise.cases(seed=(3, 2))
-    assert len(hidden) > len(public)
-    flat = {a.tobytes() for case in public for a in case.args}
-    assert not any(a.tobytes() in flat for case in hidden for a in case.args)
-    assert any(
-        not np.array_equal(c.args[0], d.args[0]) for c, d in zip(hidden, other, strict=False)
-    )
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_a_stub_is_not_attempted(exercise, capsys):
-    result = verdict(exercise, stub, capsys)
-    assert result.status == "not attempted" and result.score == 0
-
-
-@pytest.mark.parametrize("exercise", VALUES, ids=lambda e: e.name)
-def test_value_exercises(exercise, capsys):
-    assert verdict(exercise, ..., capsys).status == "not attempted"
-    assert verdict(exercise, exercise.answer, capsys).status == "correct"
-    exercise.solution()
-    assert f"{exercise.name} = {exercise.answer!r}" in capsys.readouterr().out
-    assert exercise.answer not in exercise.mistakes
-    for wrong, (name, _) in exercise.mistakes.items():
-        result = verdict(exercise, wrong, capsys)
-        assert result.status == "incorrect" and name.capitalize() in result.message
 
 
 def test_the_value_answers_agree_with_lib_and_torch():

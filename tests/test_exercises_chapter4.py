@@ -1,88 +1,15 @@
-"""The checkers of chapter 4, "Pooling": models pass, named mistakes are named, stubs are
-not attempted."""
+"""The checkers of chapter 4, "Pooling": the answers agree with lib, named mistakes are named.
 
-import doctest
-import re
+The generic checks of every exercise (well formed, models pass, stubs not attempted, hidden
+cases) are in ``test_chapter_exercises.py``.
+"""
 
 import numpy as np
 import pytest
+from exercise_checks import verdict  # tests/ is on the path
 
 import lib.exercises.chapter4 as ex
 from lib import avg_pool2d, avg_pool2d_grad, max_pool2d, max_pool2d_grad
-from lib.exercises import chapter_exercises
-
-FUNCTIONS = [e for e in ex.EXERCISES if e.kind == "function"]
-VALUES = [e for e in ex.EXERCISES if e.kind == "value"]
-
-
-def verdict(exercise, answer, capsys):
-    result = exercise.check(answer)
-    assert capsys.readouterr().out == str(result) + "\n"
-    return result
-
-
-def stub(*args):
-    raise NotImplementedError()
-
-
-def test_the_module_doctests_run():
-    failures, tried = doctest.testmod(
-        ex, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    )
-    assert failures == 0 and tried > 0
-
-
-def test_exercises_are_well_formed_and_found_by_chapter():
-    assert chapter_exercises(4) == ex.EXERCISES
-    assert chapter_exercises("04_pooling") == ex.EXERCISES
-    labels = [e.label for e in ex.EXERCISES]
-    assert len(set(labels)) == len(labels)
-    for exercise in ex.EXERCISES:
-        assert re.fullmatch(r"ch4-ex-[a-z-]+", exercise.label)
-        assert 2 <= len(exercise.hints) <= 4
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_models_pass_public_and_hidden_cases(exercise, capsys):
-    assert verdict(exercise, exercise.model, capsys).status == "correct"
-    for seed in range(25):
-        cases = exercise.cases(seed=(seed, 4))
-        assert exercise.judge(cases, exercise.outcomes(exercise.model, cases)).status == "correct"
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_solution_prints_a_model_that_passes(exercise, capsys):
-    exercise.solution()
-    source = capsys.readouterr().out.split("\n\n", 1)[1]
-    namespace = {"np": np}
-    exec(source, namespace)
-    assert verdict(exercise, namespace[exercise.name], capsys).status == "correct"
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_a_stub_is_not_attempted(exercise, capsys):
-    assert verdict(exercise, stub, capsys).status == "not attempted"
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_hidden_cases_differ_from_public_ones(exercise):
-    public, hidden = exercise.cases(), exercise.cases(seed=(1, 2))
-    assert len(hidden) > len(public)
-    assert any(
-        not np.array_equal(a.args[0], b.args[0])
-        for a, b in zip(hidden, exercise.cases(seed=(3, 2)), strict=False)
-    )
-
-
-@pytest.mark.parametrize("exercise", VALUES, ids=lambda e: e.name)
-def test_value_exercises(exercise, capsys):
-    assert verdict(exercise, ..., capsys).status == "not attempted"
-    assert verdict(exercise, exercise.answer, capsys).status == "correct"
-    exercise.solution()
-    assert f"{exercise.name} = " in capsys.readouterr().out
-    for wrong, (name, _) in exercise.mistakes.items():
-        result = verdict(exercise, wrong, capsys)
-        assert result.status == "incorrect" and name.capitalize() in result.message, name
 
 
 def test_value_answers():

@@ -1,11 +1,14 @@
-"""The checkers of chapter 5 (LeNet-5): model solutions pass, classic mistakes are named,
-stubs are not attempted, hidden cases differ from public ones."""
+"""The checkers of chapter 5 (LeNet-5): the references agree with lib and torch, classic
+mistakes are named.
 
-import doctest
+The generic checks of every exercise (well formed, models pass, stubs not attempted, hidden
+cases) are in ``test_chapter_exercises.py``.
+"""
 
 import numpy as np
 import pytest
 import torch
+from exercise_checks import verdict  # tests/ is on the path
 
 import lib.exercises.chapter5 as ex
 from lib.exercises import chapter_exercises
@@ -13,26 +16,8 @@ from lib.models import LeNet5, LeNet5Modern, c3_connections, digit_prototypes, p
 from lib.numpy_forward import scaled_tanh
 from lib.shapes import output_size
 
-FUNCTIONS = [e for e in ex.EXERCISES if e.kind == "function"]
-VALUES = [e for e in ex.EXERCISES if e.kind == "value"]
 
-
-def verdict(exercise, answer, capsys):
-    result = exercise.check(answer)
-    assert capsys.readouterr().out == str(result) + "\n"
-    return result
-
-
-def stub(*args):
-    raise NotImplementedError()
-
-
-def test_the_module_doctests():
-    failures, _ = doctest.testmod(ex, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert failures == 0
-
-
-def test_exercises_are_well_formed_and_in_order():
+def test_exercises_are_in_the_chapters_order():
     assert [e.name for e in chapter_exercises(5)] == [
         "shapes_36",
         "conv_parameters",
@@ -41,61 +26,6 @@ def test_exercises_are_well_formed_and_in_order():
         "squash",
         "rbf_distances",
     ]
-    labels = [e.label for e in ex.EXERCISES]
-    assert len(set(labels)) == len(labels)
-    assert all(label.startswith("ch5-ex-") for label in labels)
-    assert all(2 <= len(e.hints) <= 4 for e in ex.EXERCISES)
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_solution_prints_a_model_that_passes(exercise, capsys):
-    exercise.solution()
-    source = capsys.readouterr().out.split("\n\n", 1)[1]
-    assert source.startswith(f"def {exercise.name}(")
-    namespace = {"np": np}
-    exec(source, namespace)
-    assert verdict(exercise, namespace[exercise.name], capsys).status == "correct"
-
-
-@pytest.mark.parametrize("exercise", VALUES, ids=lambda e: e.name)
-def test_value_solutions_print_the_answer(exercise, capsys):
-    exercise.solution()
-    assert f"{exercise.name} = {exercise.answer!r}" in capsys.readouterr().out
-    assert verdict(exercise, exercise.answer, capsys).status == "correct"
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_models_pass_hidden_cases_of_many_seeds(exercise):
-    for seed in range(25):
-        cases = exercise.cases(seed=(seed, 5))
-        outcomes = exercise.outcomes(exercise.model, cases)
-        assert exercise.judge(cases, outcomes).status == "correct", seed
-
-
-@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.name)
-def test_a_stub_is_not_attempted(exercise, capsys):
-    result = verdict(exercise, stub, capsys)
-    assert result.status == "not attempted" and result.score == 0
-
-
-@pytest.mark.parametrize("exercise", VALUES, ids=lambda e: e.name)
-def test_an_ellipsis_is_not_attempted(exercise, capsys):
-    assert verdict(exercise, ..., capsys).status == "not attempted"
-
-
-@pytest.mark.parametrize(
-    "exercise", [e for e in FUNCTIONS if e.name != "c3_table"], ids=lambda e: e.name
-)
-def test_hidden_cases_differ_from_public_ones_and_vary_with_the_seed(exercise):
-    def key(case):
-        return tuple(np.asarray(a).tobytes() for a in case.args)
-
-    public = {key(c) for c in exercise.cases()}
-    hidden = exercise.cases(seed=(1, 2))
-    assert len(hidden) >= len(public)
-    assert not any(key(c) in public for c in hidden)
-    assert [key(c) for c in hidden] == [key(c) for c in exercise.cases(seed=(1, 2))]
-    assert [key(c) for c in hidden] != [key(c) for c in exercise.cases(seed=(3, 2))]
 
 
 # --- the references agree with lib and with torch --------------------------------------------
