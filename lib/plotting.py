@@ -265,8 +265,9 @@ def sliding_window_figure(image, kernel, y, x, *, padding=0, stride=1, dilation=
 def sliding_window_animation(image, kernel, *, padding=0, stride=1, dilation=1, interval=700):
     """An animation of the window sliding over every output position, in reading order.
 
-    For the website, where no kernel runs: show it with ``HTML(anim.to_jshtml())``, which
-    embeds every frame in the page, so it plays offline.
+    For the website, where no kernel runs: show it with :func:`lib.animation.animation_html`,
+    which embeds every frame in the page, so it plays offline (matplotlib's own
+    ``to_jshtml`` would fetch its icons from a CDN).
 
     Parameters
     ----------

@@ -47,7 +47,9 @@ def output_size(n, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False
         Step between consecutive windows. Default 1.
     padding : int or (int, int), optional
         Positions added on each side; a pair ``(before, after)`` pads the sides unequally,
-        as "same" padding does for an even kernel. Default 0.
+        as "same" padding does for an even kernel. Default 0. This function counts one
+        dimension, so its pair is *not* :func:`lib.conv2d`'s ``(pad_h, pad_w)``: for a
+        2D padding, call it once per dimension with that dimension's padding.
     dilation : int, optional
         Spacing between the kernel's taps; 1 is an ordinary kernel. Default 1.
     ceil_mode : bool, optional
