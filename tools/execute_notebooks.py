@@ -34,6 +34,7 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 ROOT = Path(__file__).resolve().parent.parent
 # Progress bars are for a person running a notebook; stored outputs never hold them.
@@ -169,6 +170,9 @@ def run(nb: nbformat.NotebookNode, folder: Path, timeout: int = TIMEOUT_PER_CELL
         # nbclient stops at the first unexpected error; report it.
         summary = str(error).strip().splitlines()
         return [f"execution stopped: {summary[-1] if summary else error!r}"]
+    # A print can reach the kernel's stream in two flushes; stored as two outputs it would
+    # show on the website as two blocks. One stream per cell, as nbval compares them.
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     return problems_in(nb)
 
 
