@@ -26,8 +26,10 @@ import importlib.util
 import os
 import re
 import shutil
+import sys
 import threading
 import time
+import types
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -134,6 +136,16 @@ def test_colab_cell_is_inserted_once_and_replaced(tmp_path):
     execute_notebooks.with_colab_cell(nb)
     assert nb.cells[0].source == execute_notebooks.colab_cell_source()
     nbformat.validate(nb)
+
+
+def test_colab_cell_names_the_repository_it_could_not_clone(tmp_path, monkeypatch):
+    """On Colab, a repository setting that does not clone stops the cell with its name,
+    instead of a pip error about a missing folder."""
+    missing = tmp_path / "no-such-repository"
+    source = execute_notebooks.COLAB_CELL.format(url=missing, branch="main")
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(RuntimeError, match=f"could not clone {missing} \\(branch main\\)"):
+        exec(compile(source, "colab-cell", "exec"), {})
 
 
 def test_offline_extension_drops_thebe_and_flags_outside_assets(monkeypatch):

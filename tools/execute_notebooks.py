@@ -49,6 +49,7 @@ COLAB_CELL = """\
 import sys
 
 if "google.colab" in sys.modules:
+    import os
     import subprocess
 
     repository = "{url}"
@@ -56,6 +57,11 @@ if "google.colab" in sys.modules:
     folder = "/content/convolution-book"
     clone = ["git", "clone", "--quiet", "--depth=1", "--branch", branch, repository, folder]
     subprocess.run(clone)  # no check: when the cell runs again, the folder is already there
+    if not os.path.isdir(folder):
+        raise RuntimeError(
+            f"could not clone {{repository}} (branch {{branch}}): the book's _config.yml "
+            "names it as the repository to install lib from; a fork sets its own there"
+        )
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", folder], check=True)
     sys.path.insert(0, folder)  # the running kernel sees lib without a restart"""
 
