@@ -274,7 +274,7 @@ def unread_positions(n, kernel_size, stride=1, padding=0, dilation=1):
 
     Examples
     --------
-    >>> unread_positions(7, 2, stride=3)  # windows [0, 1], [3, 4]; the floor drops 6
+    >>> unread_positions(7, 2, stride=3)  # windows [0, 1], [3, 4]; the floor drops 5 and 6
     array([2, 5, 6])
     >>> unread_positions(7, 3, stride=2)
     array([], dtype=int64)
