@@ -8,13 +8,21 @@ signed values with a diverging map centred on zero, so that white is zero.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.animation import FuncAnimation
 
 from lib._validation import as_array, check_ndim
 from lib.convolution import conv2d
 from lib.notebook import DIVERGING_CMAP
 from lib.plotting import outline, show_grid, show_image, symmetric_limits
 
-__all__ = ["channel_sum_figure", "channel_sum_widget", "show_filters", "show_maps", "show_table"]
+__all__ = [
+    "channel_sum_animation",
+    "channel_sum_figure",
+    "channel_sum_widget",
+    "show_filters",
+    "show_maps",
+    "show_table",
+]
 
 
 def show_filters(weight, *, row_names=None, column_names=None, size=1.1, per_row=False):
@@ -158,7 +166,7 @@ def show_table(ax, table, *, title=None):
         ax.set_title(f"{title}\n{int(table.sum())} links", fontsize=10)
 
 
-def channel_sum_figure(input, weight, bias=0, y=0, x=0, *, names=None):
+def channel_sum_figure(input, weight, bias=0, y=0, x=0, *, names=None, fig=None):
     """One filter at one output position, channel by channel: the sum over channels.
 
     One row per input channel: the channel with the window of output (``y``, ``x``)
@@ -177,6 +185,8 @@ def channel_sum_figure(input, weight, bias=0, y=0, x=0, *, names=None):
         The output position, 0-based. Default (0, 0).
     names : sequence of str, optional
         The channels' names. Default "channel 0", "channel 1", ...
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into (it is cleared); a new one by default.
 
     Returns
     -------
@@ -212,7 +222,9 @@ def channel_sum_figure(input, weight, bias=0, y=0, x=0, *, names=None):
     channels = len(input)
     kh, kw = weight.shape[1:]
     names = names or [f"channel {c}" for c in range(channels)]
-    fig = plt.figure(figsize=(9.6, 1.9 * channels + 0.2))
+    if fig is None:
+        fig = plt.figure(figsize=(9.6, 1.9 * channels + 0.2))
+    fig.clear()
     grid = fig.add_gridspec(channels, 4, width_ratios=[input.shape[2], kw, kw, cols])
     sums = []
     for c in range(channels):
@@ -237,8 +249,8 @@ def channel_sum_figure(input, weight, bias=0, y=0, x=0, *, names=None):
 def channel_sum_widget(input, weight, bias=0, *, names=None):
     """Sliders for the output position, redrawing :func:`channel_sum_figure`.
 
-    For readers running the notebook; on the website a slider does nothing, so the
-    chapter shows the figure at one position beside it.
+    For readers running the notebook; the website shows :func:`channel_sum_animation`
+    instead, because a slider does nothing there.
 
     Parameters
     ----------
@@ -267,3 +279,55 @@ def channel_sum_widget(input, weight, bias=0, *, names=None):
         y=widgets.IntSlider(0, 0, rows - 1, description="row y"),
         x=widgets.IntSlider(0, 0, cols - 1, description="column x"),
     )
+
+
+def channel_sum_animation(input, weight, bias=0, *, names=None, interval=900):
+    """:func:`channel_sum_figure` at every output position, in reading order.
+
+    For the website, where no kernel runs: show it with :func:`lib.animation.animation_html`,
+    which embeds every frame, so that it plays offline. Keep the input small: one frame
+    per output position.
+
+    Parameters
+    ----------
+    input, weight, bias, names
+        As for :func:`channel_sum_figure`.
+    interval : int, optional
+        Milliseconds between frames. Default 900.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        The animation (its figure is closed, so that it is not also shown as a still).
+
+    Raises
+    ------
+    ValueError
+        As :func:`channel_sum_figure`, if the shapes do not fit together.
+
+    Examples
+    --------
+    >>> from lib.animation import animation_html
+    >>> image = np.arange(2 * 3 * 3).reshape(2, 3, 3)
+    >>> anim = channel_sum_animation(image, np.ones((2, 2, 2), dtype=int), bias=1)
+    >>> html = animation_html(anim, alt="One filter at each of 4 positions.").data
+    >>> html.count("frames[3] = "), html.count("frames[4] = ")  # a 2 x 2 output
+    (1, 0)
+    """
+    input = as_array(input, "input")
+    weight = as_array(weight, "weight")
+    check_ndim(input, "input", {3: "(C, H, W)"})
+    check_ndim(weight, "weight", {3: "(C, kH, kW): one filter"})
+    rows = input.shape[1] - weight.shape[1] + 1
+    cols = input.shape[2] - weight.shape[2] + 1
+    fig = plt.figure(figsize=(9.6, 1.9 * len(input) + 0.2))
+    channel_sum_figure(input, weight, bias, names=names, fig=fig)  # checks the shapes
+
+    def draw(frame):
+        y, x = divmod(frame, cols)
+        channel_sum_figure(input, weight, bias, y, x, names=names, fig=fig)
+        return fig.axes
+
+    animation = FuncAnimation(fig, draw, frames=rows * cols, interval=interval)
+    plt.close(fig)
+    return animation
