@@ -46,7 +46,7 @@ from lib.shapes import output_size
 HAND_MAP = np.array([[1, 6, 2, 8], [5, 3, 8, 0], [9, 0, 7, 7], [4, 9, 1, 2]])
 
 #: The three poolings of ``ceil_sizes``: (n, kernel_size, stride, padding), ceil_mode=True.
-CEIL_CASES = ((7, 2, 2, 0), (6, 3, 2, 1), (5, 2, 2, 1))
+CEIL_CASES = ((7, 2, 2, 0), (7, 4, 2, 1), (8, 3, 3, 1))
 
 # A small map with ties in its windows, shown in the chapter's exercise verdicts.
 _TIES = np.array([[3, 3, 1, 2], [1, 0, 2, 2], [4, 1, 5, 0], [0, 4, 0, 5]])
@@ -149,17 +149,20 @@ ceil_sizes = ValueExercise(
     },
     hints=[
         "Start from (n + 2p - k) / s + 1, and round the division up instead of down.",
-        "Then check where the last window starts: (out - 1) * s. PyTorch drops it if that "
-        "is at or past n + p, the start of the right padding.",
-        "The third pooling: (5 + 2 - 2) / 2 = 2.5 rounds up to 3, so 4 windows; the 4th "
-        "would start at 6 = n + p, in the right padding.",
+        "Then check where the last window starts: (out - 1) * s, counting positions from "
+        "the first cell of the left padding. PyTorch drops it if that is at or past n + p, "
+        "the start of the right padding.",
+        "The third pooling: (8 + 2 - 3) / 3 = 7 / 3 rounds up to 3, so 4 windows; the 4th "
+        "would start at 3 * 3 = 9 = n + p, in the right padding.",
     ],
     explanation=(
         "With ceil_mode, out = ceil((n + 2p - k) / s) + 1, minus one if the last window\n"
-        "would start at or past n + p (in the right padding alone):\n"
+        "would start at or past n + p (in the right padding alone), counting positions from\n"
+        "the first cell of the left padding:\n"
         "n=7, k=2, s=2, p=0: ceil(5 / 2) + 1 = 4; the 4th window starts at 6 < 7: kept.\n"
-        "n=6, k=3, s=2, p=1: ceil(5 / 2) + 1 = 4; the 4th window starts at 6 < 7: kept.\n"
-        "n=5, k=2, s=2, p=1: ceil(5 / 2) + 1 = 4; the 4th window starts at 6 = 6: dropped, 3.\n\n"
+        "n=7, k=4, s=2, p=1: ceil(5 / 2) + 1 = 4; the 4th window starts at 6 < 8: kept.\n"
+        "n=8, k=3, s=3, p=1: ceil(7 / 3) + 1 = 4; the 4th window starts at 9 = 9: dropped, 3.\n"
+        "Without ceil_mode the sizes are 3, 3 and 3: the first two differ.\n\n"
         "ceil_sizes = (4, 4, 3)"
     ),
 )
@@ -364,8 +367,8 @@ max_pool_with_indices = FunctionExercise(
         ),
         Mistake(
             "stride ignored",
-            "your windows move one pixel at a time; they must move by stride: window (y, x) "
-            "starts at row y * stride and column x * stride.",
+            "your windows move one pixel at a time; they must move by stride: window (y, c) "
+            "starts at row y * stride and column c * stride.",
             test=_pair_test(_stride_one),
         ),
         Mistake(
@@ -376,12 +379,13 @@ max_pool_with_indices = FunctionExercise(
         ),
     ],
     hints=[
-        "The output has floor((H - k) / stride) + 1 rows, and likewise columns. Window "
-        "(y, x) is x[y * stride : y * stride + k, x * stride : x * stride + k].",
+        "The output has floor((H - k) / stride) + 1 rows, and likewise columns; values "
+        "keep x's dtype. Output (y, c) is the max of the window "
+        "x[y * stride : y * stride + k, c * stride : c * stride + k] (c, not x: x is the map).",
         "np.argmax(window) gives the first maximum's position in the flattened window; "
         "divmod(that, k) turns it into (i, j) inside the window.",
         "The index PyTorch reports is the maximum's place in the whole map: "
-        "(y * stride + i) * W + (x * stride + j). Return (values, indices).",
+        "(y * stride + i) * W + (c * stride + j). Return (values, indices).",
     ],
 )
 
@@ -502,8 +506,8 @@ max_pool_backward = FunctionExercise(
         ),
     ],
     hints=[
-        "The gradient has the input's shape and starts at zero. Each output (y, x) sends "
-        "its gradient grad_output[y, x] to one pixel of its window.",
+        "The gradient has the input's shape and starts at zero. Each output (y, c) sends "
+        "its gradient grad_output[y, c] to one pixel of its window.",
         "That pixel is the window's first maximum: np.argmax of the window, as in the "
         "previous exercise.",
         "Windows overlap when stride < kernel_size: add with +=, so that a pixel that "
@@ -523,10 +527,10 @@ def _avg_pool_backward_model(grad_output, input_shape, kernel_size, stride):
     grad_input = np.zeros(input_shape, dtype=float)
     out_h, out_w = np.shape(grad_output)
     for y in range(out_h):
-        for x in range(out_w):
-            top, left = y * stride, x * stride
+        for c in range(out_w):
+            top, left = y * stride, c * stride
             # Each of the k * k pixels weighs 1 / (k * k) in the mean: it gets that share.
-            share = grad_output[y, x] / (kernel_size * kernel_size)
+            share = grad_output[y, c] / (kernel_size * kernel_size)
             grad_input[top : top + kernel_size, left : left + kernel_size] += share
     return grad_input
 
@@ -597,9 +601,9 @@ avg_pool_backward = FunctionExercise(
     hints=[
         "The gradient has shape input_shape and starts at zero; pixels outside every "
         "window keep 0.",
-        "Output (y, x) is the mean of k * k pixels, so each of them gets "
-        "grad_output[y, x] / (k * k).",
-        "Add that share to grad_input[y * stride : y * stride + k, x * stride : x * stride + k] "
+        "Output (y, c) is the mean of k * k pixels, so each of them gets "
+        "grad_output[y, c] / (k * k).",
+        "Add that share to grad_input[y * stride : y * stride + k, c * stride : c * stride + k] "
         "with +=, because windows can overlap.",
     ],
 )
