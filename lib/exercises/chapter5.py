@@ -282,8 +282,8 @@ c3_table = FunctionExercise(
     hints=[
         "Start from np.zeros((16, 6), dtype=bool) and fill one row per C3 map.",
         "Rows 0-5: S2 maps j, j+1, j+2 modulo 6. Rows 6-11: four maps from j - 6, modulo 6.",
-        "Rows 12-14: maps j, j+1, j+3, j+4 modulo 6 for j = 0, 1, 2. Row 15: all six. "
-        "The table has 60 ones.",
+        "Rows 12-14: C3 map 12 + k (k = 0, 1, 2) reads S2 maps k, k+1, k+3 and k+4, "
+        "modulo 6. Row 15: all six. The table has 60 ones.",
     ],
 )
 
