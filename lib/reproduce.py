@@ -12,9 +12,10 @@ per-epoch curves, the time, the machine, the versions, the seed and the command.
 
 How it differs from the paper's training, and why: the paper made 20 passes of stochastic
 diagonal Levenberg-Marquardt, one pattern at a time, with a step size lowered by hand
-(and, with distortions, over 540,000 stored distorted digits). That is hours of CPU. Here,
-Adam on mini-batches with a cosine learning-rate schedule reaches the paper's error in a
-few minutes on 2 cores, and distortions are drawn afresh for every batch.
+(and, with distortions, on the 60,000 digits plus 540,000 distorted ones, made once and
+stored). That is hours of CPU. Here, Adam on mini-batches with a cosine learning-rate
+schedule reaches the paper's error in a few minutes on 2 cores, and distortions are
+drawn afresh for every batch.
 
 The MNIST files come from the folder named by ``CONVBOOK_DATA`` (see
 :mod:`lib.datasets`).
