@@ -216,6 +216,49 @@ def avg_pool2d(
     return (sums / divisor).astype(dtype, copy=False)
 
 
+def avg_pool2d_divisors(
+    size, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+):
+    """What :func:`avg_pool2d` divides each window's sum by, for an input of ``size``.
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        The input's height and width (H, W).
+    kernel_size, stride, padding, ceil_mode, count_include_pad
+        As for :func:`avg_pool2d`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The divisors, integers of shape (Ho, Wo): each window's cells in the input, plus
+        its cells in the padding if ``count_include_pad``; never the cells that hang past
+        the padded input, which only ``ceil_mode`` creates.
+
+    Raises
+    ------
+    ValueError
+        If an argument breaks a rule of :func:`avg_pool2d` (the message names it).
+
+    Examples
+    --------
+    A 5 x 5 map, 2 x 2 windows, stride 2 and ceil mode: the last row and column of
+    windows hang past the map and count only their cells inside it.
+
+    >>> avg_pool2d_divisors(5, 2, ceil_mode=True)
+    array([[4, 4, 2],
+           [4, 4, 2],
+           [2, 2, 1]])
+    >>> avg_pool2d_divisors((3, 3), 3, stride=1, padding=1, count_include_pad=False)
+    array([[4, 6, 4],
+           [6, 9, 6],
+           [4, 6, 4]])
+    """
+    size = as_pair(size, "size", minimum=1)
+    plan = _average_plan(size, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+    return np.rint(plan[4]).astype(np.int64)
+
+
 def _float_dtype(dtype):
     """The dtype pooling averages and gradients are computed in: a float stays, else float64."""
     return np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(np.float64)

@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 
 from lib._validation import as_array, as_int
 from lib.plotting import PADDING_FILL, outline, show_grid
-from lib.pooling import _average_plan, avg_pool2d, max_pool2d
+from lib.pooling import avg_pool2d, avg_pool2d_divisors, max_pool2d
 
 __all__ = ["pooling_window_figure", "pooling_window_animation", "pooling_window_widget"]
 
@@ -146,7 +146,8 @@ def pooling_window_figure(
     window = grid[top : top + k, left : left + k]
     counted = ~blank[top : top + k, left : left + k]
     total = window[counted].sum()
-    divisor = _average_plan(image.shape, k, s, p, ceil_mode, count_include_pad, None)[4][y, x]
+    divisors = avg_pool2d_divisors(image.shape, k, s, p, ceil_mode, count_include_pad)
+    divisor = divisors[y, x]
     title = f"average pooling\nmean = {total} / {int(divisor)} = {averaged[y, x]:.2f}"
     show_grid(axes[2], averaged, mask=done, signed=False, fmt="{:.2f}", title=title)
     outline(axes[2], y, x, 1, 1)

@@ -8,6 +8,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from lib import avg_pool2d, max_pool2d
+from lib.pooling import avg_pool2d_divisors
 
 settings.register_profile("lib-pooling", max_examples=200, deadline=None)
 
@@ -148,6 +149,26 @@ def test_avg_pool2d_matches_torch(case, dtype, count_include_pad, divisor_overri
     np.testing.assert_allclose(result, expected.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@settings(settings.get_profile("lib-pooling"))
+@given(case=pool_cases(with_dilation=False), count_include_pad=st.booleans())
+def test_avg_pool2d_divisors_are_torchs(case, count_include_pad):
+    """torch's divisor, read back from a map of ones: its window sums over its means."""
+    size = case["shape"][-2:]
+    kwargs = {k: case[k] for k in ("kernel_size", "stride", "padding", "ceil_mode")}
+    ones = np.ones((1, *size))
+    try:
+        means = F.avg_pool2d(torch.from_numpy(ones), count_include_pad=count_include_pad, **kwargs)
+    except RuntimeError:
+        event("torch refuses")
+        with pytest.raises(ValueError):
+            avg_pool2d_divisors(size, count_include_pad=count_include_pad, **kwargs)
+        return
+    sums = F.avg_pool2d(torch.from_numpy(ones), divisor_override=1, **kwargs)
+    divisors = avg_pool2d_divisors(size, count_include_pad=count_include_pad, **kwargs)
+    assert divisors.dtype == np.int64
+    np.testing.assert_allclose(divisors, (sums / means)[0].numpy(), rtol=1e-12)
+
+
 def test_max_pool_ties_go_to_the_first_maximum_in_row_major_order():
     x = np.ones((1, 4, 4))
     values, indices = max_pool2d(x, 2, return_indices=True)
@@ -275,3 +296,17 @@ def test_avg_pool2d_rejects_bad_arguments(kwargs, error, name):
 def test_pooling_rejects_bad_input(pool, x, error):
     with pytest.raises(error, match="input"):
         pool(x, 2)
+
+
+@pytest.mark.parametrize(
+    "size, kernel_size, kwargs, error, name",
+    [
+        ((0, 3), 2, {}, ValueError, "size"),
+        ((3, 3, 3), 2, {}, TypeError, "size"),
+        ((3, 3), 0, {}, ValueError, "kernel_size"),
+        ((3, 3), 2, {"padding": 2}, ValueError, "padding"),
+    ],
+)
+def test_avg_pool2d_divisors_rejects_bad_arguments(size, kernel_size, kwargs, error, name):
+    with pytest.raises(error, match=name):
+        avg_pool2d_divisors(size, kernel_size, **kwargs)
