@@ -176,6 +176,35 @@ def test_avg_pool_backward_mistakes(answer, name, capsys):
     assert result.status == "incorrect" and name in result.message, result.message
 
 
+def nonzero_counted(x, k, s, p):
+    """A student's version that divides by np.count_nonzero of each padded window."""
+    padded = np.pad(np.asarray(x, dtype=float), p)
+    out = avg_pool2d(padded, k, s) * k * k
+    counts = avg_pool2d((padded != 0).astype(float), k, s) * k * k
+    with np.errstate(all="ignore"):
+        return out / counts  # NaN where a window holds zeros only
+
+
+def loop_without_padding(x, k, s, p):
+    """A student's loop that never pads: its windows start at the map's first row (on a
+    map smaller than the window it returns None, and the other cases name the mistake)."""
+    return avg_pool2d(x, k, s, 0, count_include_pad=False) if min(np.shape(x)) >= k else None
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        (lambda x, k, s, p: avg_pool2d(x, k, s, p), "Padding zeros counted"),
+        (lambda x, k, s, p: avg_pool2d(x, k, 1, p, count_include_pad=False), "Stride ignored"),
+        (nonzero_counted, "The map's own zeros not counted"),
+        (loop_without_padding, "Padding ignored"),
+    ],
+)
+def test_avg_pool_exclude_pad_mistakes(answer, name, capsys):
+    result = verdict(ex.avg_pool_exclude_pad, answer, capsys)
+    assert result.status == "incorrect" and name in result.message, result.message
+
+
 def test_references_are_lib_and_agree_with_the_models():
     x = ex._TIES
     values, indices = ex.max_pool_with_indices.model(x, 2, 2)
@@ -185,4 +214,9 @@ def test_references_are_lib_and_agree_with_the_models():
     np.testing.assert_allclose(avg_pool2d(np.ones((4, 4)), 2), np.ones((2, 2)))
     np.testing.assert_allclose(
         ex.avg_pool_backward.model(g, (4, 4), 2, 2), avg_pool2d_grad(g, (4, 4), 2)
+    )
+    x5 = np.arange(1, 26).reshape(5, 5)
+    np.testing.assert_allclose(
+        ex.avg_pool_exclude_pad.model(x5, 3, 1, 1),
+        avg_pool2d(x5, 3, stride=1, padding=1, count_include_pad=False),
     )

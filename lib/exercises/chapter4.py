@@ -9,11 +9,12 @@ In the chapter::
     ex.max_pool_with_indices.check(max_pool_with_indices)  # functions to implement
     ex.max_pool_backward.check(max_pool_backward)
     ex.avg_pool_backward.check(avg_pool_backward)
+    ex.avg_pool_exclude_pad.check(avg_pool_exclude_pad)
 
 Each exercise also has ``hint()`` (one more hint per call) and ``solution()``. The
-references are :func:`lib.max_pool2d`, :func:`lib.max_pool2d_grad` and
-:func:`lib.avg_pool2d_grad`, which are tested against PyTorch; ``solution()`` shows a
-readable loop version instead.
+references are :func:`lib.max_pool2d`, :func:`lib.max_pool2d_grad`,
+:func:`lib.avg_pool2d_grad` and :func:`lib.avg_pool2d`, which are tested against PyTorch;
+``solution()`` shows a readable loop version instead.
 
 Examples
 --------
@@ -609,5 +610,139 @@ avg_pool_backward = FunctionExercise(
 )
 
 
+# --- avg_pool_exclude_pad ---------------------------------------------------------------------
+
+
+def _avg_exclude_pad(x, kernel_size, stride, padding):
+    return avg_pool2d(x, kernel_size, stride, padding, count_include_pad=False)
+
+
+def _avg_pool_exclude_pad_model(x, kernel_size, stride, padding):
+    x = np.asarray(x, dtype=float)
+    padded = np.pad(x, padding)  # zeros around the map
+    inside = np.pad(np.ones_like(x), padding)  # 1 on the map, 0 on the padding
+    out_h = (x.shape[0] + 2 * padding - kernel_size) // stride + 1
+    out_w = (x.shape[1] + 2 * padding - kernel_size) // stride + 1
+    out = np.zeros((out_h, out_w))
+    for y in range(out_h):
+        for c in range(out_w):
+            rows = slice(y * stride, y * stride + kernel_size)
+            cols = slice(c * stride, c * stride + kernel_size)
+            # The zeros add nothing to the sum; the divisor counts the map's cells only.
+            out[y, c] = padded[rows, cols].sum() / inside[rows, cols].sum()
+    return out
+
+
+def _exclude_pad_cases(rng, hidden):
+    """Maps with zeros of their own (integers) and without (floats), padding 0 to k // 2."""
+    geometries = [
+        ((6, 6), 3, 2, 1, True),
+        ((5, 7), 2, 1, 1, False),
+        ((7, 5), 4, 3, 2, True),
+        ((3, 3), 3, 3, 1, False),  # one window, 4 of its 9 cells in the map
+        ((4, 9), 2, 3, 0, True),  # no padding: nothing to exclude
+        ((1, 8), 3, 1, 1, True),  # one row: every window hangs over the padding
+    ]
+    cases = []
+    if hidden:
+        geometries = geometries[4:]
+        for _ in range(8):
+            k = int(rng.integers(1, 5))
+            p, s = int(rng.integers(0, k // 2 + 1)), int(rng.integers(1, 4))
+            low = max(1, k - 2 * p)  # the padded map must hold one window
+            height, width = (int(n) for n in rng.integers(low, 11, size=2))
+            geometries.append(((height, width), k, s, p, bool(rng.integers(2))))
+    else:
+        x5 = np.arange(1, 26).reshape(5, 5)
+        ones = "the chapter's 4x4 map of ones, 2x2 windows, stride 2, padding 1"
+        cases.append(Case((np.ones((4, 4)), 2, 2, 1), ones))
+        cases.append(Case((x5, 3, 1, 1), "the 5x5 map 1 to 25, 3x3 windows, stride 1, padding 1"))
+    for shape, k, s, p, ties in geometries:
+        x = _map(rng, shape, ties)
+        cases.append(Case((x, k, s, p), _describe(x, k, s) + f", padding {p}"))
+    return cases
+
+
+def _zeros_counted(x, k, s, p):
+    if p == 0:
+        raise ValueError("no padding to count")
+    return avg_pool2d(x, k, s, p)
+
+
+def _padding_ignored(x, k, s, p):
+    if p == 0:
+        raise ValueError("no padding to ignore")
+    return avg_pool2d(x, k, s, 0)
+
+
+def _exclude_pad_stride_one(x, k, s, p):
+    if s == 1:
+        raise ValueError("stride 1 already")
+    return avg_pool2d(x, k, 1, p, count_include_pad=False)
+
+
+def _nonzero_counted(x, k, s, p):
+    """Each sum divided by the window's nonzero cells: the map's own zeros drop out too."""
+    sums = avg_pool2d(x, k, s, p, divisor_override=1)
+    counts = avg_pool2d((np.asarray(x) != 0).astype(float), k, s, p, divisor_override=1)
+    if np.any(counts == 0):
+        raise ValueError("a window of zeros only: a division by zero")
+    return sums / counts
+
+
+avg_pool_exclude_pad = FunctionExercise(
+    "avg_pool_exclude_pad",
+    "ch4-ex-avg-exclude-pad",
+    reference=_avg_exclude_pad,
+    model=_avg_pool_exclude_pad_model,
+    make_cases=_exclude_pad_cases,
+    mistakes=[
+        Mistake(
+            "padding zeros counted",
+            "you divided every window by k * k, which is count_include_pad=True. Here the "
+            "padding cells do not count: divide by the number of the window's cells that "
+            "lie in the map.",
+            _zeros_counted,
+        ),
+        Mistake(
+            "padding ignored",
+            "your output has the size of a pooling without padding. Pad the map with "
+            "`padding` zeros on every side first: the first window then starts `padding` "
+            "cells above and to the left of the map.",
+            _padding_ignored,
+        ),
+        Mistake(
+            "stride ignored",
+            "your windows move one pixel at a time; window (y, c) starts at row y * stride "
+            "and column c * stride of the padded map.",
+            _exclude_pad_stride_one,
+        ),
+        Mistake(
+            "the map's own zeros not counted",
+            "you counted the nonzero cells of each window, so a zero of the map itself left "
+            "the divisor too. Count the cells that lie in the map, whatever their values: "
+            "pad a map of ones the same way and sum it over the window.",
+            _nonzero_counted,
+        ),
+    ],
+    hints=[
+        "Pad x with zeros, padding on every side (np.pad(x, padding)). Pad a map of ones "
+        "the same way: it is 1 where a cell lies in the map and 0 on the padding.",
+        "The output has (H + 2 * padding - k) // stride + 1 rows, and likewise columns. "
+        "Output (y, c) reads rows y * stride to y * stride + k - 1 of the padded map, and "
+        "columns c * stride to c * stride + k - 1.",
+        "Divide the window's sum in the padded map by its sum in the padded map of ones. "
+        "Return floats, even for an integer map.",
+    ],
+)
+
+
 #: Every exercise of the chapter, in the order of the chapter. The grader reads this.
-EXERCISES = (max_by_hand, ceil_sizes, max_pool_with_indices, max_pool_backward, avg_pool_backward)
+EXERCISES = (
+    max_by_hand,
+    ceil_sizes,
+    max_pool_with_indices,
+    max_pool_backward,
+    avg_pool_backward,
+    avg_pool_exclude_pad,
+)
