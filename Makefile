@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book serve test test-website lint format execute bench reproduce student grade lock clean help
+.PHONY: book serve test test-website lint format execute bench reproduce reproduce-seeds student grade lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
@@ -21,6 +21,7 @@ help:
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
+	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
 	@echo "make student  the student version of the chapters into student/ (NB=... for one)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
 	@echo "make clean    remove the build and the virtual environment"
@@ -74,6 +75,13 @@ bench: $(INSTALLED)
 reproduce: $(INSTALLED)
 	$(PY) -m lib.reproduce
 	$(PY) -m lib.reproduce --distortions
+
+# The seeds of lib.reproduce.EXTRA_SEEDS; each writes results/lenet5_mnist_seedN.json.
+reproduce-seeds: $(INSTALLED)
+	for seed in 1 2; do \
+	  $(PY) -m lib.reproduce --seed $$seed && \
+	  $(PY) -m lib.reproduce --distortions --seed $$seed || exit 1; \
+	done
 
 clean:
 	rm -rf _build $(VENV)

@@ -64,6 +64,33 @@ DEFAULT_OUTPUT = Path("results") / "lenet5_mnist.json"
 #: The results file of the repository, wherever the working directory is.
 RESULTS_FILE = Path(__file__).resolve().parent.parent / DEFAULT_OUTPUT
 
+#: The seeds of ``make reproduce-seeds``, beside the main runs' seed 0: how much the
+#: training's own randomness moves the test error.
+EXTRA_SEEDS = (1, 2)
+
+
+def results_file(seed=0, folder=None):
+    """The results file of the runs with ``seed``: seed 0 has the main file.
+
+    Parameters
+    ----------
+    seed : int, optional
+        The runs' seed. Default 0.
+    folder : str or pathlib.Path, optional
+        Default: the repository's ``results`` folder.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> results_file().name, results_file(2).name
+    ('lenet5_mnist.json', 'lenet5_mnist_seed2.json')
+    """
+    folder = Path(folder) if folder is not None else RESULTS_FILE.parent
+    return folder / (RESULTS_FILE.name if seed == 0 else f"lenet5_mnist_seed{seed}.json")
+
 
 def load_results(path=None):
     """The saved full-scale runs, as ``make reproduce`` wrote them.
@@ -194,7 +221,11 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, help="default: the run's SETTINGS")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="default: results/lenet5_mnist.json for seed 0, else results/lenet5_mnist_seedN.json",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
 
@@ -205,12 +236,14 @@ def main(argv=None):
             settings[key] = getattr(args, key)
     torch.set_num_threads(args.threads)
     results = run(args.distortions, seed=args.seed, progress=not args.no_progress, **settings)
-    save(name, results, args.output)
+    # Another seed writes its own file, so that it never replaces the main runs.
+    output = args.output or results_file(args.seed, DEFAULT_OUTPUT.parent)
+    save(name, results, output)
     print(
         f"LeNet-5, {name}: test error {results['test_error_percent']:.2f} % "
         f"({results['test_errors']}; paper {PAPER_ERROR[name]} %), "
         f"{settings['epochs']} epochs in {results['seconds_total'] / 60:.1f} min; "
-        f"written to {args.output}"
+        f"written to {output}"
     )
 
 

@@ -2,6 +2,7 @@
 file. Runs are tiny: a few hundred digits of the packaged sample, a few epochs."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +206,34 @@ def test_load_results(tmp_path):
     assert reproduce.MNIST_PAGE_ERRORS["LeNet-5"] == reproduce.PAPER_ERROR["plain"]
     with pytest.raises(FileNotFoundError, match="path: no results file"):
         reproduce.load_results(tmp_path / "missing.json")
+
+
+def test_seed_runs_differ_from_the_main_runs_in_their_seed_only():
+    """Chapter 5 compares the seeds' test errors: only the seed may differ between them."""
+    main = reproduce.load_results()["runs"]
+    for seed in reproduce.EXTRA_SEEDS:
+        runs = reproduce.load_results(reproduce.results_file(seed))["runs"]
+        assert sorted(runs) == sorted(main)
+        for name, run in runs.items():
+            assert run["seed"] == seed and main[name]["seed"] == 0
+            for key in ("network", "epochs", "training", "paper_error_percent"):
+                assert run[key] == main[name][key], (seed, name, key)
+            assert run["test_errors"].endswith("of 10000")
+
+
+def test_make_reproduce_seeds_runs_the_extra_seeds():
+    makefile = (Path(reproduce.__file__).parent.parent / "Makefile").read_text()
+    seeds = " ".join(str(seed) for seed in reproduce.EXTRA_SEEDS)
+    assert f"for seed in {seeds}; do" in makefile
+
+
+def test_another_seed_writes_its_own_results_file(tmp_path, monkeypatch, capsys):
+    """Without --output, seed 4 never replaces the main runs of seed 0."""
+    monkeypatch.setattr(reproduce, "run", lambda *a, **k: {"test_errors": "1 of 2",
+                        "test_error_percent": 50.0, "seconds_total": 1.0})  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    reproduce.main(["--seed", "4", "--threads", str(torch.get_num_threads())])
+    assert (tmp_path / "results" / "lenet5_mnist_seed4.json").is_file()
+    assert not (tmp_path / "results" / "lenet5_mnist.json").exists()
+    assert "lenet5_mnist_seed4.json" in capsys.readouterr().out
+    assert reproduce.results_file(0, tmp_path) == tmp_path / "lenet5_mnist.json"
