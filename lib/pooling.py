@@ -249,10 +249,16 @@ def avg_pool2d_divisors(
     array([[4, 4, 2],
            [4, 4, 2],
            [2, 2, 1]])
-    >>> avg_pool2d_divisors((3, 3), 3, stride=1, padding=1, count_include_pad=False)
-    array([[4, 6, 4],
-           [6, 9, 6],
-           [4, 6, 4]])
+
+    With padding 1 that does not count, a 3 x 3 window at a corner of a 5 x 5 map holds 4
+    of its cells, one along an edge 6, and one inside 9:
+
+    >>> avg_pool2d_divisors((5, 5), 3, stride=1, padding=1, count_include_pad=False)
+    array([[4, 6, 6, 6, 4],
+           [6, 9, 9, 9, 6],
+           [6, 9, 9, 9, 6],
+           [6, 9, 9, 9, 6],
+           [4, 6, 6, 6, 4]])
     """
     size = as_pair(size, "size", minimum=1)
     plan = _average_plan(size, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
