@@ -264,11 +264,7 @@ def channel_sum_widget(input, weight, bias=0, *, names=None):
     """
     import ipywidgets as widgets  # only needed in a running notebook
 
-    input, weight = as_array(input, "input"), as_array(weight, "weight")
-    check_ndim(input, "input", {3: "(C, H, W)"})
-    check_ndim(weight, "weight", {3: "(C, kH, kW): one filter"})
-    rows = input.shape[1] - weight.shape[1] + 1
-    cols = input.shape[2] - weight.shape[2] + 1
+    input, weight, rows, cols = _one_filter_positions(input, weight)
 
     def draw(y, x):
         channel_sum_figure(input, weight, bias, y, x, names=names)
@@ -314,14 +310,8 @@ def channel_sum_animation(input, weight, bias=0, *, names=None, interval=900):
     >>> html.count("frames[3] = "), html.count("frames[4] = ")  # a 2 x 2 output
     (1, 0)
     """
-    input = as_array(input, "input")
-    weight = as_array(weight, "weight")
-    check_ndim(input, "input", {3: "(C, H, W)"})
-    check_ndim(weight, "weight", {3: "(C, kH, kW): one filter"})
-    rows = input.shape[1] - weight.shape[1] + 1
-    cols = input.shape[2] - weight.shape[2] + 1
-    fig = plt.figure(figsize=(9.6, 1.9 * len(input) + 0.2))
-    channel_sum_figure(input, weight, bias, names=names, fig=fig)  # checks the shapes
+    input, weight, rows, cols = _one_filter_positions(input, weight)
+    fig = channel_sum_figure(input, weight, bias, names=names)  # checks the shapes
 
     def draw(frame):
         y, x = divmod(frame, cols)
@@ -331,3 +321,14 @@ def channel_sum_animation(input, weight, bias=0, *, names=None, interval=900):
     animation = FuncAnimation(fig, draw, frames=rows * cols, interval=interval)
     plt.close(fig)
     return animation
+
+
+def _one_filter_positions(input, weight):
+    """``input`` (C, H, W) and one filter ``weight`` (C, kH, kW) as arrays, with the
+    number of output rows and columns of their valid correlation."""
+    input, weight = as_array(input, "input"), as_array(weight, "weight")
+    check_ndim(input, "input", {3: "(C, H, W)"})
+    check_ndim(weight, "weight", {3: "(C, kH, kW): one filter"})
+    rows = input.shape[1] - weight.shape[1] + 1
+    cols = input.shape[2] - weight.shape[2] + 1
+    return input, weight, rows, cols

@@ -224,3 +224,17 @@ def test_channel_sum_widget_has_a_slider_per_axis():
     sliders = {child.description: child.max for child in widget.children[:2]}
     assert sliders == {"row y": 2, "column x": 2}
     plt.close("all")
+
+
+def test_channel_sum_animation_has_a_frame_per_output_position_and_checks_shapes():
+    from lib.animation import animation_html
+    from lib.feature_maps import channel_sum_animation
+
+    animation = channel_sum_animation(np.zeros((2, 5, 4)), np.ones((2, 3, 2)))
+    html = animation_html(animation, alt="A 3 x 3 output, position by position.").data
+    assert html.count("frames[8] = ") == 1 and "frames[9] = " not in html  # 3 x 3 positions
+    with pytest.raises(ValueError, match="one kernel per input channel"):
+        channel_sum_animation(np.zeros((2, 5, 4)), np.ones((3, 3, 2)))
+    with pytest.raises(ValueError, match="input must have 3 dimensions"):
+        channel_sum_animation(np.zeros((5, 4)), np.ones((3, 2)))
+    plt.close("all")
