@@ -5,7 +5,8 @@ What varies between machines, and what this module fixes:
 - random numbers: Python's ``random``, NumPy's global generator and torch's are seeded;
 - threads: ``torch.set_num_threads(1)`` and one BLAS thread for NumPy, because a sum split
   over 2 threads and over 8 threads rounds differently in its last bits;
-- vector instructions: PyTorch's AVX2 kernels, not its AVX-512 ones, where both exist;
+- vector instructions: the AVX2 code of PyTorch, oneDNN and MKL, not their AVX-512 (or
+  AMX) code, where both exist;
 - printing: NumPy and torch print with the same precision and line width everywhere;
 - figures: one size, one resolution and one colour-blind-safe colour map for every plot.
 """
@@ -49,14 +50,22 @@ _blas_limit = None
 
 
 def _pin_vector_instructions():
-    """Make PyTorch use AVX2 kernels on x86-64 machines that have AVX-512 too.
+    """Make PyTorch, oneDNN and MKL use AVX2 code on x86-64 machines that have more.
 
     Seeds and one thread are not enough for a training run to print the same numbers on
-    every machine: AVX-512 kernels add in another order than AVX2 ones, and the last bits
-    of a sum grow into a different accuracy after a few epochs. Most x86-64 machines have
-    AVX2, so the stored outputs are made with it. The variables take effect until torch
-    first picks its kernels; on a machine without AVX2 (or not x86-64) nothing is set,
-    since forcing instructions a processor lacks would crash it.
+    every machine: AVX-512 code adds in another order than AVX2 code, and the last bits
+    of a sum grow into a different accuracy after a few epochs. Three libraries inside
+    torch choose their code by the processor, each with its own setting: ATen's own
+    kernels (``ATEN_CPU_CAPABILITY``), oneDNN's convolutions (``ONEDNN_MAX_CPU_ISA``) and
+    MKL's matrix products of the linear layers (``MKL_CBWR``, MKL's "conditional numerical
+    reproducibility": the same bits on every processor that has the named instructions).
+    Most x86-64 machines have AVX2, so the stored outputs are made with it. Each library
+    reads its setting when it first runs, so this must happen before any computation;
+    a setting already in the environment wins (``make test-portability`` forces others).
+    On a machine without AVX2 (or not x86-64) nothing is set, since forcing instructions
+    a processor lacks would crash it; there, and on any machine whose libraries differ,
+    a training run's numbers may differ a little, which is why the chapters compare them
+    within a stated tolerance.
     """
     if platform.machine() not in ("x86_64", "AMD64"):
         return
@@ -67,6 +76,7 @@ def _pin_vector_instructions():
     if " avx2" in flags:
         os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
         os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+        os.environ.setdefault("MKL_CBWR", "AVX2")
 
 
 def setup_notebook(seed: int = SEED) -> None:
