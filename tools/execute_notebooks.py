@@ -33,14 +33,18 @@ from pathlib import Path
 import nbformat
 import yaml
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 ROOT = Path(__file__).resolve().parent.parent
 # Progress bars are for a person running a notebook; stored outputs never hold them.
 os.environ.setdefault("CONVBOOK_PROGRESS", "0")
 CHAPTERS = ROOT / "chapters"
-TIMEOUT_PER_CELL = 600  # seconds; the LeNet-5 chapter trains for about a minute
+#: The seconds a cell may take, unless it says otherwise: every cell of the book takes a few
+#: seconds at most, so a cell that hangs fails in a minute, naming itself.
+CELL_TIMEOUT = 60
+#: Where a cell that needs longer (a training run) says how long, in its metadata.
+METADATA_KEY = "convbook"
 COLAB_CELL_ID = "colab-install"
 COLAB_TAGS = ["remove-cell", "colab"]  # hidden on the website; not the set-up cell
 COLAB_CELL = """\
@@ -145,8 +149,45 @@ def problems_in(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
-def run(nb: nbformat.NotebookNode, folder: Path, timeout: int = TIMEOUT_PER_CELL) -> list[str]:
+def cell_timeout(cell) -> int:
+    """The seconds ``cell`` may take: its ``convbook.timeout`` metadata, or :data:`CELL_TIMEOUT`.
+
+    nbval (through ``tests/nbval_timeout.py``), ``make execute`` and the student-version
+    check all give a cell this limit, so a cell that hangs costs a minute, not an hour.
+
+    Parameters
+    ----------
+    cell : dict
+        A notebook cell.
+
+    Returns
+    -------
+    int
+        A positive number of seconds.
+
+    Raises
+    ------
+    ValueError
+        If the cell's metadata give a limit that is not a positive integer.
+
+    Examples
+    --------
+    >>> cell_timeout({"metadata": {}})
+    60
+    >>> cell_timeout({"metadata": {"convbook": {"timeout": 300}}})
+    300
+    """
+    limit = cell.get("metadata", {}).get(METADATA_KEY, {}).get("timeout", CELL_TIMEOUT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise ValueError(f"a cell's convbook.timeout must be a positive integer, got {limit!r}")
+    return limit
+
+
+def run(nb: nbformat.NotebookNode, folder: Path) -> list[str]:
     """Execute ``nb`` in place in a fresh kernel, with ``folder`` as working directory.
+
+    Each cell gets the limit of :func:`cell_timeout`; a cell that exceeds it, or whose
+    output stops arriving, ends the run at once with a problem that names it.
 
     Parameters
     ----------
@@ -154,24 +195,38 @@ def run(nb: nbformat.NotebookNode, folder: Path, timeout: int = TIMEOUT_PER_CELL
         The notebook; its outputs and widget state are replaced by the run's.
     folder : Path
         The working directory of the kernel (the notebook's own folder).
-    timeout : int, optional
-        Seconds a cell may take.
 
     Returns
     -------
     list of str
         What makes the run unfit to store (see :func:`problems_in`); empty when clean.
     """
+    current = {"index": None}
+
+    def starting(cell, cell_index, **_):
+        current["index"] = cell_index
+
     client = NotebookClient(
         nb,
-        timeout=timeout,
+        timeout_func=cell_timeout,
+        # A reply with no end of its output: fail, instead of waiting and going on silently.
+        raise_on_iopub_timeout=True,
+        iopub_timeout=10,
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
         store_widget_state=True,
         record_timing=False,  # timings differ on every run and would churn the diff
+        on_cell_start=starting,
     )
     try:
         client.execute()
+    except CellTimeoutError as error:
+        index = current["index"]
+        first_line = nb.cells[index].source.strip().splitlines()[0] if index is not None else ""
+        reason = str(error).strip().splitlines()[0]
+        return [f"execution stopped: cell {index} ({first_line[:60]!r}) timed out: {reason}"]
+    except DeadKernelError as error:
+        return [f"execution stopped: the kernel died in cell {current['index']}: {error}"]
     except CellExecutionError as error:
         # nbclient stops at the first unexpected error; report it.
         summary = str(error).strip().splitlines()

@@ -71,6 +71,20 @@ class StudentVersionError(ValueError):
     """The instructor's notebook cannot be turned into a student version as it is."""
 
 
+class StudentWorkError(FileExistsError):
+    """A student version already there differs from a fresh one: it may hold answers."""
+
+    def __init__(self, target: Path, chapter: Path):
+        self.target = target
+        super().__init__(
+            f"{target} differs from a fresh student version (your answers, or a newer "
+            "chapter), so it was left as it is. For a fresh copy of the whole chapter, "
+            f"rename yours (mv {target} {target.with_suffix('.mine.ipynb')}) and run "
+            f"make student again; for one exercise's cells, write a fresh copy elsewhere "
+            f"(make student NB={chapter} OUT=fresh) and copy those cells from it."
+        )
+
+
 def remove_directives(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Remove the sphinx-exercise solution directives from a markdown cell's text.
 
@@ -279,6 +293,7 @@ def student_version(nb):
     if leftovers:
         raise StudentVersionError(f"solution text left in cells {leftovers}")
     note = nbformat.v4.new_markdown_cell(NOTE, metadata={"tags": ["student-note"]})
+    note.id = "student-note"  # a fixed id: the same student version on every run
     first_markdown = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0
     nb.cells.insert(first_markdown, note)
     nbformat.validate(nb)
@@ -286,16 +301,41 @@ def student_version(nb):
 
 
 def write_student_version(path: Path, out_dir: Path = STUDENT) -> Path:
-    """Write the student version of the notebook at ``path`` into ``out_dir``."""
+    """Write the student version of the notebook at ``path`` into ``out_dir``.
+
+    A student's work is never replaced: when ``out_dir`` already holds a notebook of that
+    name that differs from the fresh student version, nothing is written.
+
+    Parameters
+    ----------
+    path : Path
+        The instructor's notebook.
+    out_dir : Path, optional
+        Where to write it; default ``student/``.
+
+    Returns
+    -------
+    Path
+        The student version's path (written, or already there and identical).
+
+    Raises
+    ------
+    StudentWorkError
+        If a different notebook is already at that path.
+    """
     nb = nbformat.read(path, as_version=4)
-    student = student_version(nb)
+    text = nbformat.writes(student_version(nb))
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / path.name
-    nbformat.write(student, target)
+    if target.exists():
+        if target.read_text(encoding="utf-8") != text:
+            raise StudentWorkError(target, path)
+        return target
+    target.write_text(text, encoding="utf-8")
     return target
 
 
-def run_problems(path: Path, timeout: int = 600) -> list[str]:
+def run_problems(path: Path) -> list[str]:
     """Execute a student version in a fresh kernel; list what is wrong with the run.
 
     A clean run raises nothing outside cells tagged ``raises-exception``, writes nothing
@@ -305,7 +345,7 @@ def run_problems(path: Path, timeout: int = 600) -> list[str]:
     from execute_notebooks import run
 
     nb = nbformat.read(path, as_version=4)
-    problems = run(nb, path.parent, timeout=timeout)
+    problems = run(nb, path.parent)  # each cell within its own limit (cell_timeout)
     if any(problem.startswith("execution stopped") for problem in problems):
         return problems
     for index, cell in enumerate(nb.cells):
@@ -336,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         try:
             target = write_student_version(path, args.out)
+        except StudentWorkError as error:
+            failed += 1
+            print(f"KEPT        {error}")
+            continue
         except (OSError, ValueError, ValidationError) as error:
             failed += 1
             print(f"NOT WRITTEN {path}: {error}")
