@@ -1,8 +1,14 @@
 # The book's commands. The first two are the README's: `make book` and `make test`.
 # Both create the project's own virtual environment (.venv) when it is missing or out of
-# date, so that a fresh clone needs nothing but Python 3.11, git and make.
+# date, so that a fresh clone needs nothing but Python 3.11, git and make (and npm for
+# `make book`).
 
+# The Python that makes .venv; on a machine whose Python 3.11 has another name, say which:
+# make book PYTHON_FOR_VENV=/path/to/python3.11
 PYTHON_FOR_VENV ?= python3.11
+# bash, so that a pipe fails when its first command does (pip's progress is filtered).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 # The kernels that store outputs and the kernels of nbval hash strings alike.
 export PYTHONHASHSEED := 0
 VENV := .venv
@@ -11,27 +17,44 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book serve test test-website lint format execute bench reproduce reproduce-seeds student grade lock clean help
+.PHONY: book setup lab serve test test-website test-portability lint format execute bench \
+	reproduce reproduce-seeds student grade lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
 	@echo "make test     lint, lib's tests and doctests, nbval over every chapter, the website in Chromium"
+	@echo "make setup    only the virtual environment .venv (what every other command does first)"
+	@echo "make lab      open the student version of the chapters (student/) in JupyterLab"
+	@echo "make test-portability  nbval over every chapter with other instruction sets forced"
 	@echo "make serve    serve the built website on http://localhost:8000"
 	@echo "make test-website  only the browser tests of the website (after make book)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
-	@echo "make student  the student version of the chapters into student/ (NB=... for one)"
+	@echo "make student  the student version of the chapters into student/ (NB=... for one, OUT=...)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
+	@echo "make lock     pin requirements.in again into requirements.txt"
 	@echo "make clean    remove the build and the virtual environment"
 
 $(INSTALLED): requirements.txt pyproject.toml
+	@command -v $(PYTHON_FOR_VENV) >/dev/null || test -x $(PY) || { \
+	  echo "$(PYTHON_FOR_VENV) not found: install Python 3.11, or name it with"; \
+	  echo "  make $(MAKECMDGOALS) PYTHON_FOR_VENV=/path/to/python3.11"; exit 2; }
 	@test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	@echo "Setting up .venv: about 2 GB of pinned packages, a few minutes the first time."
 	$(PY) -m pip install --quiet --disable-pip-version-check pip==26.3
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt \
+	  | { grep -E --line-buffered '^(Collecting|Installing collected)' || true; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
+
+# Only the virtual environment, with everything the other commands need.
+setup: $(INSTALLED)
+
+# The student version of every chapter that student/ lacks, then JupyterLab on student/.
+lab: $(INSTALLED)
+	$(PY) tools/lab.py
 
 # MathJax, RequireJS and the widget manager that the site serves itself (and axe-core for
 # the browser tests): pinned npm packages, sha512-checked, unpacked into _build/vendor.
@@ -61,8 +84,16 @@ format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Two workers (pytest-xdist), one per core. --dist loadfile keeps each file on one worker:
+# a notebook's cells must run in order in one kernel. (xdist_group marks would share out
+# finer, but xdist 3.8 cannot rename pytest 9's node ids, so they group nothing.)
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
+
+# nbval over every chapter again, with the instruction sets of torch, oneDNN, MKL and
+# OpenBLAS forced to other levels (tools/portability.py); each run must pass.
+test-portability: $(INSTALLED)
+	$(PY) tools/portability.py
 
 execute: $(INSTALLED)
 	$(PY) tools/execute_notebooks.py $(NB)
@@ -86,9 +117,21 @@ reproduce-seeds: $(INSTALLED)
 clean:
 	rm -rf _build $(VENV)
 
-# The student version of the chapters (NB=chapters/01_convolution.ipynb for one) into student/.
+# The student version of the chapters (NB=chapters/01_convolution.ipynb for one) into student/
+# (or OUT=folder). A notebook already there that differs (a student's answers) is kept.
 student: $(INSTALLED)
-	$(PY) tools/student_version.py $(NB)
+	$(PY) tools/student_version.py $(NB) $(if $(OUT),--out "$(OUT)")
+
+# requirements.txt again from requirements.in, resolved in a new, empty environment. pip
+# takes the CPU build of torch from this machine's wheel folder where it has one (see README).
+lock:
+	rm -rf _build/lock && $(PYTHON_FOR_VENV) -m venv _build/lock
+	_build/lock/bin/python -m pip install --quiet --disable-pip-version-check pip==26.3
+	_build/lock/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.in
+	{ sed -n '1,3p' requirements.txt; _build/lock/bin/python -m pip freeze --all \
+	  | grep -v -E '^(pip|convolution-book)( |=|@)'; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt
+	rm -rf _build/lock
 
 # Grade a folder of submissions: make grade SUBMISSIONS=folder CHAPTER=1 [OUT=folder]
 grade: $(INSTALLED)
