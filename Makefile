@@ -11,11 +11,12 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book serve test test-website lint format execute bench reproduce reproduce-seeds student grade lock clean help
+.PHONY: book pdf serve test test-website lint format execute bench reproduce reproduce-seeds student grade lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
 	@echo "make test     lint, lib's tests and doctests, nbval over every chapter, the website in Chromium"
+	@echo "make pdf      build the book as a PDF into _build/pdf (STUDENT=1: without solutions)"
 	@echo "make serve    serve the built website on http://localhost:8000"
 	@echo "make test-website  only the browser tests of the website (after make book)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
@@ -44,6 +45,11 @@ book: $(INSTALLED) $(WEB_ASSETS)
 	$(VENV)/bin/jupyter-book build . --all --warningiserror --nitpick --keep-going --quiet
 	@echo "The website is in _build/html; open _build/html/index.html or serve it with:"
 	@echo "  make serve   (then visit http://localhost:8000)"
+
+# The book as a PDF with XeLaTeX (Debian's TeX Live; see the README), from the same stored
+# outputs: _build/pdf/convolution-book.pdf, or with STUDENT=1 convolution-book-student.pdf.
+pdf: $(INSTALLED)
+	$(PY) tools/pdf_build.py $(if $(filter 1,$(STUDENT)),--student)
 
 serve:
 	@test -f _build/html/index.html || { echo "no website yet: run make book first"; exit 2; }
