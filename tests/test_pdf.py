@@ -266,16 +266,22 @@ def test_no_unresolved_reference_and_no_replacement_character(either):
 def test_every_chapter_title_and_figure_caption_is_printed(either):
     text = squeeze(text_of(either))
     captions = 0
-    for path, notebook in notebooks():
+    for chapter, (path, notebook) in enumerate(notebooks(), start=1):
         assert squeeze(_chapter_title(notebook)) in text, path.name
+        number = 0
         for cell in _shown_cells(notebook):
             caption = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption")
             if caption:
                 captions += 1
-                # Math in a caption is typeset, so the words around it are what is compared.
-                for words in re.split(r"\$[^$]*\$", caption):
-                    if len(words.strip()) > 3:
-                        assert squeeze(words) in text, f"{path.name}: {caption[:60]}"
+                number += 1
+                # Math in a caption is typeset, so the words around it are what is compared;
+                # the first words follow the figure's number, the website's "Fig. 3.2".
+                words = [w for w in re.split(r"\$[^$]*\$", caption) if len(w.strip()) > 3]
+                assert squeeze(f"Fig. {chapter}.{number}: {words[0]}") in text, (
+                    f"{path.name}, Fig. {chapter}.{number}: {caption[:60]}"
+                )
+                for part in words[1:]:
+                    assert squeeze(part) in text, f"{path.name}: {caption[:60]}"
     assert captions >= 30, "the chapters have more than 30 captioned figures"
 
 

@@ -421,6 +421,15 @@ PREAMBLE = r"""
 \usepackage{unicode-math}
 \setmathfont{DejaVu Math TeX Gyre}
 \addto\captionsenglish{\renewcommand{\contentsname}{Contents}}
+%% Figures, tables, code listings and equations numbered by chapter, as on the website
+%% ("Fig. 3.2"): with parts as the top level and numfig_secnum_depth 1 (which the website's
+%% "Exercise 3.1" needs), sphinx.sty numbers them through the book. After its own
+%% \AtBeginDocument, which sets them.
+\AtBeginDocument{%%
+  \counterwithin{figure}{chapter}%%
+  \counterwithin{table}{chapter}%%
+  \counterwithin{literalblock}{chapter}%%
+  \counterwithin{equation}{chapter}}
 \usepackage{newunicodechar}
 \newfontfamily\convbooksymbols{DejaVu Sans}
 %(symbols)s
@@ -547,7 +556,7 @@ def set_version(app) -> None:
     if app.builder.format != "latex":
         return
     # sphinx-jupyterbook-latex numbers by section ("Exercise 1.8.1"); the website, and
-    # so the PDF, number figures and exercises by chapter ("Exercise 1.1", "Fig. 1.3").
+    # so the PDF, number exercises by chapter ("Exercise 1.1"). (Figures: see PREAMBLE.)
     app.config.numfig_secnum_depth = 1
     version = git_version(Path(app.srcdir))
     values = _title_values(app.config)
