@@ -49,6 +49,8 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 STUDENT_ENV = "CONVBOOK_PDF_STUDENT"
+# Set by tools/pdf_build.py: this Sphinx run builds the PDF, not the website.
+PDF_BUILD_ENV = "CONVBOOK_PDF_BUILD"
 KEYFRAME_DIR = "keyframes"
 # How many frames of an animation the PDF shows.
 KEY_FRAMES = 4
@@ -575,8 +577,23 @@ def set_version(app) -> None:
     )
 
 
+def drop_missing_static_paths(app, config) -> None:
+    """For the PDF: forget html_static_path entries that do not exist yet.
+
+    The website's static files (``_build/vendor/site``) are fetched by ``make book``; a
+    PDF built first, from a fresh clone, does not need them, but Sphinx warns about the
+    missing folder whatever the builder, and warnings are errors. Only when
+    ``tools/pdf_build.py`` runs Sphinx; before Sphinx's own check (priority 800).
+    """
+    if os.environ.get(PDF_BUILD_ENV) != "1":
+        return
+    root = Path(app.confdir)
+    config.html_static_path = [p for p in config.html_static_path if (root / p).exists()]
+
+
 def setup(app):
     student_edition()  # a bad value of CONVBOOK_PDF_STUDENT fails at once
+    app.connect("config-inited", drop_missing_static_paths, priority=700)
     app.connect("config-inited", configure_latex, priority=900)
     # After sphinx-jupyterbook-latex's own builder-inited handler (priority 500).
     app.connect("builder-inited", set_version, priority=900)

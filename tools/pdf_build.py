@@ -81,7 +81,7 @@ def build(student: bool) -> Path:
             "texlive-fonts-recommended latexmk fonts-dejavu-core fonts-dejavu-extra "
             "fonts-lmodern"
         )
-    env = dict(os.environ, CONVBOOK_PDF_STUDENT="1" if student else "0")
+    env = dict(os.environ, CONVBOOK_PDF_STUDENT="1" if student else "0", CONVBOOK_PDF_BUILD="1")
     # latexmk stops at the first LaTeX error instead of waiting for input.
     env["LATEXMKOPTS"] = "-halt-on-error -interaction=nonstopmode -file-line-error"
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
