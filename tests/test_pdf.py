@@ -136,6 +136,39 @@ def test_a_bad_student_setting_is_refused(monkeypatch):
         pdf_book.student_edition()
 
 
+# Greek, arrows, the star operator and the asterisk operator, the exercises' stars, box
+# drawing (of a printed table), and accents: what the book uses or may soon.
+GLYPHS = "αβγδκσ ΣΔΩ → ← ↔ ⇒ ⋆ ∗ ★ ☆ × − ≤ ≥ ≈ ┌─┬─┐ │ ├─┼─┤ └─┴─┘ é ü"
+
+
+def test_the_fonts_have_every_glyph_the_book_may_use(tmp_path):
+    """The book's font set-up, in a small document: each glyph, each style, embedded."""
+    setup = pdf_build.missing_setup()
+    if setup:
+        _skip_or_fail("TeX Live is not installed: " + ", ".join(setup))
+    styles = [GLYPHS] + [rf"\{style}{{{GLYPHS}}}" for style in ("textbf", "textit", "textsf")]
+    styles += [rf"\texttt{{{GLYPHS}}}", r"$\alpha \star \ast \rightarrow \Sigma \leq$"]
+    tex = "\n".join(
+        [r"\documentclass{article}", r"\usepackage{amsmath}", r"\usepackage{fontspec}"]
+        + [pdf_book.font_setup(), r"\begin{document}", "\n\n".join(styles), r"\end{document}"]
+    )
+    (tmp_path / "glyphs.tex").write_text(tex)
+    subprocess.run(
+        ["xelatex", "-interaction=nonstopmode", "-halt-on-error", "glyphs.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    log = (tmp_path / "glyphs.log").read_text(errors="replace")
+    assert pdf_build.log_problems(log) == []
+    pdf = str(tmp_path / "glyphs.pdf")
+    rows = _run("pdffonts", pdf).splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), "fonts not embedded"
+    printed = _run("pdftotext", "-enc", "UTF-8", pdf, "-")
+    missing = sorted({ch for ch in GLYPHS if not ch.isspace() and printed.count(ch) < 4})
+    assert missing == [], "not printed in every text style"
+
+
 # --- the built PDFs ---------------------------------------------------------------------
 
 

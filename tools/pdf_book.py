@@ -418,10 +418,29 @@ def _tex_escape(text: str) -> str:
     return "".join(special.get(ch, ch) for ch in text)
 
 
+def font_setup() -> str:
+    r"""The LaTeX (after ``\usepackage{fontspec}`` and amsmath) that sets the book's fonts.
+
+    DejaVu for text, headings, code and math; the symbols that DejaVu Serif lacks
+    (``SANS_SYMBOLS``) are taken from DejaVu Sans wherever they occur.
+    """
+    symbols = "\n".join(
+        rf"\newunicodechar{{{ch}}}{{{{\convbooksymbols {ch}}}}}" for ch in SANS_SYMBOLS
+    )
+    return rf"""\setmainfont{{DejaVu Serif}}
+\setsansfont{{DejaVu Sans}}
+\setmonofont{{DejaVu Sans Mono}}[Scale=0.85]
+\usepackage{{unicode-math}}
+\setmathfont{{DejaVu Math TeX Gyre}}
+\usepackage{{newunicodechar}}
+\newfontfamily\convbooksymbols{{DejaVu Sans}}
+{symbols}
+"""
+
+
 PREAMBLE = r"""
 %% --- tools/pdf_book.py ---
-\usepackage{unicode-math}
-\setmathfont{DejaVu Math TeX Gyre}
+%(fonts)s
 \addto\captionsenglish{\renewcommand{\contentsname}{Contents}}
 %% Figures, tables, code listings and equations numbered by chapter, as on the website
 %% ("Fig. 3.2"): with parts as the top level and numfig_secnum_depth 1 (which the website's
@@ -432,9 +451,6 @@ PREAMBLE = r"""
   \counterwithin{table}{chapter}%%
   \counterwithin{literalblock}{chapter}%%
   \counterwithin{equation}{chapter}}
-\usepackage{newunicodechar}
-\newfontfamily\convbooksymbols{DejaVu Sans}
-%(symbols)s
 %% sphinx-jupyterbook-latex wraps code cells in these (its class, unused here, defines
 %% them): input on grey, output indented on white.
 \usepackage[strict]{changepage}
@@ -495,13 +511,9 @@ def configure_latex(app, config) -> None:
     config.latex_elements = {
         "papersize": "a4paper",
         "pointsize": "10pt",
-        "fontpkg": (
-            r"\setmainfont{DejaVu Serif}"
-            "\n"
-            r"\setsansfont{DejaVu Sans}"
-            "\n"
-            r"\setmonofont{DejaVu Sans Mono}[Scale=0.85]"
-        ),
+        # Set in the preamble instead (font_setup), after sphinx.sty and the packages it
+        # loads, as unicode-math wants; Sphinx's default would ask for FreeSerif.
+        "fontpkg": "",
         "fncychap": r"\usepackage[Bjarne]{fncychap}",
         "sphinxsetup": ",".join(
             [
@@ -546,10 +558,8 @@ def _title_values(config) -> dict[str, str]:
         "title": _tex_escape(config.html_title),
         "author": _tex_escape(config.author),
         "subject": _tex_escape(SUBJECT),
+        "fonts": font_setup(),
         "licence": _tex_escape(licence),
-        "symbols": "\n".join(
-            rf"\newunicodechar{{{ch}}}{{{{\convbooksymbols {ch}}}}}" for ch in SANS_SYMBOLS
-        ),
     }
 
 

@@ -34,7 +34,7 @@ TOOLS = ("xelatex", "latexmk")
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono", "DejaVu Math TeX Gyre")
 
 # What XeLaTeX writes to its log for a glyph no font has, and for an unresolved reference.
-MISSING_GLYPH = re.compile(r"Missing character: There is no (.+?) in font (\S+)")
+MISSING_GLYPH = re.compile(r"Missing character: There is no (.+?) in font (.+?)!?$", re.M)
 UNDEFINED = re.compile(r"LaTeX Warning: (Reference|Citation|Hyper reference) .*undefined")
 
 
@@ -59,8 +59,8 @@ def log_problems(log: str) -> list[str]:
 
     Examples
     --------
-    >>> log_problems("Missing character: There is no ★ in font DejaVuSerif:mapping=tex-text;!")
-    ['missing glyph ★ in font DejaVuSerif:mapping=tex-text;!']
+    >>> log_problems("Missing character: There is no ★ (U+2605) in font DejaVu Serif/OT;!")
+    ['missing glyph ★ (U+2605) in font DejaVu Serif/OT;']
     >>> log_problems("LaTeX Warning: Reference `fig' on page 3 undefined on input line 7.")
     ["LaTeX Warning: Reference `fig' on page 3 undefined on input line 7."]
     >>> log_problems("Output written on book.pdf (9 pages).")
