@@ -246,7 +246,7 @@ def test_title_page_and_metadata(either):
     assert squeeze(config["html"]["extra_footer"]) in first_page, "the licence"
     edition = "Studentedition" if either == STUDENT else "Withthesolutions"
     assert edition in first_page
-    assert re.search(r"Version:commit[0-9a-f]{12},\d{4}-\d\d-\d\d", first_page), "the commit"
+    assert re.search(r"Version:commit[0-9a-f]{12},\d{8}", first_page), "the commit and its date"
     info = _run("pdfinfo", str(either))
     assert re.search(r"^Title:\s+" + re.escape(config["title"]) + "$", info, re.M)
     assert re.search(r"^Author:\s+" + re.escape(config["author"]) + "$", info, re.M)
