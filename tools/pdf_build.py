@@ -7,8 +7,8 @@ XeLaTeX's log and copies the PDF to ``_build/pdf/convolution-book.pdf`` (or
 ``convolution-book-student.pdf``). It fails, saying why, when:
 
 - XeLaTeX, latexmk or a font is missing (Debian: ``apt-get install --no-install-recommends
-  texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-dejavu-core
-  fonts-dejavu-extra fonts-lmodern``);
+  texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fontconfig
+  fonts-dejavu-core fonts-dejavu-extra``);
 - the log says a glyph is missing from its font (it would print as an empty box) or a
   reference or citation is undefined (it would print as "??").
 
@@ -78,8 +78,7 @@ def build(student: bool) -> Path:
         sys.exit(
             "make pdf needs " + ", ".join(missing) + ". On Debian: apt-get install "
             "--no-install-recommends texlive-xetex texlive-latex-extra "
-            "texlive-fonts-recommended latexmk fonts-dejavu-core fonts-dejavu-extra "
-            "fonts-lmodern"
+            "texlive-fonts-recommended latexmk fontconfig fonts-dejavu-core fonts-dejavu-extra"
         )
     env = dict(os.environ, CONVBOOK_PDF_STUDENT="1" if student else "0", CONVBOOK_PDF_BUILD="1")
     # latexmk stops at the first LaTeX error instead of waiting for input.
