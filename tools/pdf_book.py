@@ -26,6 +26,9 @@ runs ``jupyter-book build . --builder pdflatex`` through ``tools/pdf_build.py``)
   ends with a link to its solution and its page, and each solution starts with a link back
   to its exercise and its page. With ``CONVBOOK_PDF_STUDENT=1`` (``make pdf STUDENT=1``)
   the solutions are left out, and the title page says so.
+- **Appendix.** Parts are not used (a part "Chapters" would only repeat the table of
+  contents); a page that the website leaves unnumbered (the instructors' page) becomes an
+  appendix after the chapters.
 - **Exercises in boxes.** sphinx-exercise draws exercises and solutions as Sphinx's
   ``note`` notices (the book has no other ``note``); they get a full frame, a tinted
   title and a light background.
@@ -290,6 +293,28 @@ def _latex(text: str) -> nodes.raw:
     return nodes.raw("", text, format="latex")
 
 
+class UnnumberedAsAppendices(SphinxPostTransform):
+    """For LaTeX: the pages that the website leaves unnumbered become appendices.
+
+    The book's chapters are numbered on the website (the part of ``_toc.yml`` with
+    ``numbered: true``); the instructors' page is not. On paper, it follows the chapters
+    as "Appendix A" instead of passing for chapter 6.
+    """
+
+    default_priority = 810
+    builders = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        from sphinx import addnodes
+
+        numbered = {doc for doc, numbers in self.env.toc_secnumbers.items() if numbers}
+        for node in self.document.findall(addnodes.start_of_file):
+            docname = node.get("docname")
+            if docname in self.env.all_docs and docname not in numbered:
+                node.parent.insert(node.parent.index(node), _latex("\\appendix"))
+                return
+
+
 class SolutionsAppendix(SphinxPostTransform):
     """For LaTeX: move each chapter's solutions into a section at the chapter's end.
 
@@ -442,15 +467,6 @@ PREAMBLE = r"""
 %% --- tools/pdf_book.py ---
 %(fonts)s
 \addto\captionsenglish{\renewcommand{\contentsname}{Contents}}
-%% Figures, tables, code listings and equations numbered by chapter, as on the website
-%% ("Fig. 3.2"): with parts as the top level and numfig_secnum_depth 1 (which the website's
-%% "Exercise 3.1" needs), sphinx.sty numbers them through the book. After its own
-%% \AtBeginDocument, which sets them.
-\AtBeginDocument{%%
-  \counterwithin{figure}{chapter}%%
-  \counterwithin{table}{chapter}%%
-  \counterwithin{literalblock}{chapter}%%
-  \counterwithin{equation}{chapter}}
 %% sphinx-jupyterbook-latex wraps code cells in these (its class, unused here, defines
 %% them): input on grey, output indented on white.
 \usepackage[strict]{changepage}
@@ -567,8 +583,9 @@ def set_version(app) -> None:
     """For LaTeX builds: the title page, with the commit and the edition."""
     if app.builder.format != "latex":
         return
-    # sphinx-jupyterbook-latex numbers by section ("Exercise 1.8.1"); the website, and
-    # so the PDF, number exercises by chapter ("Exercise 1.1"). (Figures: see PREAMBLE.)
+    # sphinx-jupyterbook-latex numbers by section ("Exercise 1.8.1") when it makes parts;
+    # the website, and so the PDF, number figures and exercises by chapter ("Fig. 1.3",
+    # "Exercise 1.1").
     app.config.numfig_secnum_depth = 1
     version = git_version(Path(app.srcdir))
     values = _title_values(app.config)
@@ -609,4 +626,5 @@ def setup(app):
     app.connect("builder-inited", set_version, priority=900)
     app.add_post_transform(AnimationKeyFrames)
     app.add_post_transform(SolutionsAppendix)
+    app.add_post_transform(UnnumberedAsAppendices)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
