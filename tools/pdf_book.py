@@ -467,6 +467,9 @@ PREAMBLE = r"""
 %% --- tools/pdf_book.py ---
 %(fonts)s
 \addto\captionsenglish{\renewcommand{\contentsname}{Contents}}
+%% Tables without set widths (tabulary): no column narrower than a short word, which would
+%% otherwise be hyphenated letter by letter ("sta-tus").
+\setlength{\tymin}{5.5em}
 %% sphinx-jupyterbook-latex wraps code cells in these (its class, unused here, defines
 %% them): input on grey, output indented on white.
 \usepackage[strict]{changepage}
