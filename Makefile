@@ -17,12 +17,13 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book setup lab serve test test-website test-portability lint format execute bench \
+.PHONY: book pdf setup lab serve test test-website test-portability lint format execute bench \
 	reproduce reproduce-seeds student grade lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
 	@echo "make test     lint, lib's tests and doctests, nbval over every chapter, the website in Chromium"
+	@echo "make pdf      build the book as a PDF into _build/pdf (STUDENT=1: without solutions)"
 	@echo "make setup    only the virtual environment .venv (what every other command does first)"
 	@echo "make lab      open the student version of the chapters (student/) in JupyterLab"
 	@echo "make test-portability  nbval over every chapter with other instruction sets forced"
@@ -67,6 +68,11 @@ book: $(INSTALLED) $(WEB_ASSETS)
 	$(VENV)/bin/jupyter-book build . --all --warningiserror --nitpick --keep-going --quiet
 	@echo "The website is in _build/html; open _build/html/index.html or serve it with:"
 	@echo "  make serve   (then visit http://localhost:8000)"
+
+# The book as a PDF with XeLaTeX (Debian's TeX Live; see the README), from the same stored
+# outputs: _build/pdf/convolution-book.pdf, or with STUDENT=1 convolution-book-student.pdf.
+pdf: $(INSTALLED)
+	$(PY) tools/pdf_build.py $(if $(filter 1,$(STUDENT)),--student)
 
 serve:
 	@test -f _build/html/index.html || { echo "no website yet: run make book first"; exit 2; }
