@@ -52,17 +52,34 @@ def test_hints_come_one_level_at_a_time_then_say_none_are_left(capsys):
         "ex-f",
         reference=abs,
         model=abs,
-        make_cases=lambda rng, hidden: [],
+        make_cases=lambda rng, hidden: [Case((np.array([-1.0, 2.0]),), "two numbers")],
         hints=["first", "second"],
     )
+    wrong = lambda x: x  # noqa: E731
+    assert exercise.verdict(wrong).advice == " ex.f.hint() gives a hint."
     exercise.hint()
     exercise.hint()
     exercise.hint()
     assert capsys.readouterr().out.splitlines() == [
         "Hint 1 of 2: first",
         "Hint 2 of 2: second",
-        "No more hints: that was the last of 2. solution() shows a solution.",
+        "No more hints (2 in all): hint(n) shows hint n again, solution() a solution.",
     ]
+    # After the last hint, a wrong answer's verdict no longer offers one more.
+    result = exercise.verdict(wrong)
+    assert result.advice == " ex.f.hint(n) shows hint n again, ex.f.solution() a solution."
+    assert "hint() gives" not in str(result)
+    exercise.hint(1)
+    assert capsys.readouterr().out == "Hint 1 of 2: first\n"
+    for bad in (0, 3, "1", True):
+        with pytest.raises(ValueError, match="n must be a hint's number, 1 to 2"):
+            exercise.hint(bad)
+
+
+def test_hint_n_counts_as_seen():
+    exercise = ValueExercise("v", "ex-v", answer=1, hints=["a", "b"])
+    exercise.hint(2)
+    assert exercise.verdict(2).advice.startswith(" ex.v.hint(n) shows hint n again")
 
 
 def test_check_output_is_deterministic(capsys):

@@ -121,7 +121,7 @@ def test_each_classic_mistake_is_named(exercise, wrong, name, capsys):
          "Pooling with stride 1"),
         (ex.shapes_36, ((32, 32), (16, 16), (12, 12), (6, 6), (2, 2)), "Maps missing"),
         (ex.shapes_36, (6, 32, 32), "Answer five shapes"),
-        (ex.shapes_36, [[6, 32, 32]] * 5, "is not the answer"),
+        (ex.shapes_36, [[6, 32, 32]] * 5, "entries 2, 3, 4, 5 of"),
         (ex.small_c3_shapes, ((16, 12, 12), (16, 6, 6), (120, 2, 2), 120), "C5 taken as 1x1"),
         (ex.small_c3_shapes, ((16, 11, 11), (16, 5, 5), (120, 0, 0), 0), "One row short"),
         (ex.small_c3_shapes, ((16, 10, 10), (16, 5, 5), (120, 1, 1), 120),

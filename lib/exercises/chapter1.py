@@ -35,20 +35,14 @@ from lib.exercises.checker import (
     Mistake,
     ValueExercise,
     array_problem,
+    make_progress,
     type_name,
 )
+from lib.exercises.data import CORNER_IMAGE, CORNER_KERNEL, SHAPE_IMAGE, SHAPE_KERNEL
 from lib.kernels import SOBEL_X, SOBEL_Y
 
-#: The image and kernel of the by-hand exercise ``corner_value``.
-CORNER_IMAGE = np.array([[1, 0, 2, 0], [7, 7, 7, 6], [5, 2, 5, 1], [0, 6, 7, 6]])
-CORNER_KERNEL = np.array([[-1, 2], [3, 1]])
-
-#: The (rows, columns) of the image and of the kernel of the exercise ``output_shape``.
-SHAPE_IMAGE = (7, 5)
-SHAPE_KERNEL = (3, 2)
-
-# Sobel's kernels live in lib.kernels: answer cells import them from there, because the
-# grader hides this module from a submission.
+# The exercises' data (CORNER_IMAGE, ...) live in lib.exercises.data, which the grader
+# offers to answer cells as ``ex.CORNER_IMAGE`` too, while it hides this module.
 
 # The chapter's worked example: a horizontal ramp and a vertical-edge kernel.
 _RAMP = np.arange(1, 26).reshape(5, 5)
@@ -734,3 +728,6 @@ EXERCISES = (
     correlate_same,
     sobel_magnitude,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 1)

@@ -33,19 +33,16 @@ import numbers
 
 import numpy as np
 
-from lib.exercises.checker import Case, FunctionExercise, Mistake, ValueExercise, type_name
-from lib.shapes import output_size, same_padding, unread_positions
-
-#: The four layers of ``predicted_sizes``: (n, kernel_size, stride, padding, dilation).
-PREDICT_LAYERS = (
-    (32, 5, 1, 0, 1),
-    (28, 3, 2, 1, 1),
-    (10, 3, 3, 0, 1),
-    (9, 3, 1, 0, 2),
+from lib.exercises.checker import (
+    Case,
+    FunctionExercise,
+    Mistake,
+    ValueExercise,
+    make_progress,
+    type_name,
 )
-
-#: The blog's numbers in ``blog_convention``: input, kernel, stride and its "p".
-BLOG_N, BLOG_K, BLOG_S, BLOG_P = 7, 3, 2, 2
+from lib.exercises.data import BLOG_K, BLOG_N, BLOG_P, BLOG_S, PREDICT_LAYERS
+from lib.shapes import output_size, same_padding, unread_positions
 
 
 def _is_int(value):
@@ -77,23 +74,6 @@ def _layer_text(n, k, s=1, p=0, d=1):
     return text
 
 
-class _TupleExercise(ValueExercise):
-    """A value exercise whose answer is a tuple: an unnamed wrong answer is told which of
-    its entries are wrong, never what they should be."""
-
-    def judge(self, cases, outcomes):
-        result = super().judge(cases, outcomes)
-        if result.status != "incorrect" or "is not the answer" not in result.message:
-            return result
-        value = self.normalise(outcomes[0].value)
-        pairs = enumerate(zip(value, self.answer, strict=True), start=1)
-        wrong = [str(i) for i, (given, right) in pairs if given != right]
-        which = "entry " + wrong[0] if len(wrong) == 1 else "entries " + ", ".join(wrong)
-        return self._result(
-            "incorrect", f"incorrect: {which} of {value!r} wrong.{self._hint_reminder()}"
-        )
-
-
 # --- predicted_sizes -----------------------------------------------------------------------
 
 
@@ -107,7 +87,7 @@ def _floor_rule(n, k, s, p, d):
 
 _PREDICTED = _sizes(output_size)
 
-predicted_sizes = _TupleExercise(
+predicted_sizes = ValueExercise(
     "predicted_sizes",
     "ch2-ex-predicted-sizes",
     answer=_PREDICTED,
@@ -456,7 +436,7 @@ tf_same_padding = FunctionExercise(
 _PER_SIDE = BLOG_P // 2
 _TORCH_SIZE = output_size(BLOG_N, BLOG_K, BLOG_S, BLOG_P)
 
-blog_convention = _TupleExercise(
+blog_convention = ValueExercise(
     "blog_convention",
     "ch2-ex-blog-convention",
     answer=(_PER_SIDE, _TORCH_SIZE),
@@ -634,3 +614,6 @@ EXERCISES = (
     blog_convention,
     unread_pixels,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 2)

@@ -30,20 +30,19 @@ conv2d_multichannel: incorrect. Bias forgotten: add bias[o] to every value of ou
 import numpy as np
 
 from lib.convolution import conv2d, convolve2d
-from lib.exercises.checker import Case, FunctionExercise, Mistake, ValueExercise, type_name
+from lib.exercises.checker import (
+    Case,
+    FunctionExercise,
+    Mistake,
+    ValueExercise,
+    make_progress,
+    type_name,
+)
+from lib.exercises.data import MULTIPLY_ADDS_LAYER, PARAMETERS_LAYER, WEIGHT_LAYER
 from lib.layers import conv2d_cost
 from lib.models import c3_connections
 
 # --- the by-hand exercises --------------------------------------------------------------------
-
-#: weight_shape: the layer from S2's 6 maps to 16 maps with 5x5 kernels, fully connected.
-WEIGHT_LAYER = {"in_channels": 6, "out_channels": 16, "kernel_size": 5}
-
-#: layer_parameters: torch.nn.Conv2d(3, 64, 3), the first layer of VGG-16.
-PARAMETERS_LAYER = {"in_channels": 3, "out_channels": 64, "kernel_size": 3}
-
-#: layer_multiply_adds: 8 filters of 3x3 on a 3x32x32 image, padding 1, stride 1.
-MULTIPLY_ADDS_LAYER = {"input_shape": (3, 32, 32), "out_channels": 8, "kernel_size": 3}
 
 
 def _shape(value):
@@ -512,3 +511,6 @@ EXERCISES = (
     pointwise_conv,
     c3_table,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 3)

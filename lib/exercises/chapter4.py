@@ -36,18 +36,14 @@ from lib.exercises.checker import (
     Mistake,
     ValueExercise,
     array_problem,
+    make_progress,
     same_values,
     type_name,
 )
+from lib.exercises.data import CEIL_CASES, HAND_MAP
 from lib.gradients import avg_pool2d_grad, max_pool2d_grad
 from lib.pooling import avg_pool2d, max_pool2d
 from lib.shapes import output_size
-
-#: The 4x4 map of ``max_by_hand``, pooled by 2x2 windows with stride 2.
-HAND_MAP = np.array([[1, 6, 2, 8], [5, 3, 8, 0], [9, 0, 7, 7], [4, 9, 1, 2]])
-
-#: The three poolings of ``ceil_sizes``: (n, kernel_size, stride, padding), ceil_mode=True.
-CEIL_CASES = ((7, 2, 2, 0), (7, 4, 2, 1), (8, 3, 3, 1))
 
 # A small map with ties in its windows, shown in the chapter's exercise verdicts.
 _TIES = np.array([[3, 3, 1, 2], [1, 0, 2, 2], [4, 1, 5, 0], [0, 4, 0, 5]])
@@ -746,3 +742,6 @@ EXERCISES = (
     avg_pool_backward,
     avg_pool_exclude_pad,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 4)

@@ -33,15 +33,14 @@ from lib.exercises.checker import (
     Mistake,
     ValueExercise,
     array_problem,
+    make_progress,
     type_name,
 )
+from lib.exercises.data import SHAPES_INPUT
 from lib.models import TANH_AMPLITUDE, TANH_SLOPE, c3_connections, digit_prototypes
 from lib.shapes import output_size
 
 # --- shapes_36 ------------------------------------------------------------------------------
-
-#: The input size of the exercise ``shapes_36``.
-SHAPES_INPUT = 36
 
 
 def _lenet5_shapes(n, conv=lambda n: output_size(n, 5), pool=lambda n: output_size(n, 2, 2)):
@@ -490,3 +489,6 @@ EXERCISES = (
     squash,
     rbf_distances,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 5)
