@@ -52,12 +52,34 @@ _EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
 # --- cases ----------------------------------------------------------------------------------
 
 
+def _kind(array):
+    if array.dtype == np.uint8:
+        return "uint8"
+    return "integer" if array.dtype.kind in "iu" else "float"
+
+
 def _describe(image, kernel=None):
-    kind = "integer" if image.dtype.kind in "iu" else "float"
-    text = f"a {image.shape[0]}x{image.shape[1]} {kind} image"
+    text = f"a {image.shape[0]}x{image.shape[1]} {_kind(image)} image"
     if kernel is not None:
-        text += f" and a {kernel.shape[0]}x{kernel.shape[1]} kernel"
+        kind = f" {_kind(kernel)}" if _kind(kernel) != _kind(image) else ""
+        text += f" and a {kernel.shape[0]}x{kernel.shape[1]}{kind} kernel"
     return text
+
+
+def _photo_cases(rng, hidden):
+    """A photograph's pixels (uint8, 0 to 255) with a float blur kernel and with an
+    integer edge kernel: an output in the image's dtype truncates the first and wraps
+    the negative values of the second (-5 becomes 251)."""
+    blur, edge = np.full((3, 3), 1 / 9), np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    if hidden:  # kernels of the same kinds: positive floats, integers of both signs
+        blur = rng.uniform(0.05, 0.3, size=(3, 3)).round(3)
+        edge = _kernel(rng, (3, 3), integer=True)
+        edge[0, 0], edge[-1, -1] = -abs(edge[0, 0]) - 1, abs(edge[-1, -1]) + 1
+    cases = []
+    for shape, kernel in [((6, 7), blur), ((5, 6), edge)]:
+        image = rng.integers(0, 256, size=shape).astype(np.uint8)
+        cases.append(Case((image, kernel), _describe(image, kernel)))
+    return cases
 
 
 def _image(rng, shape, integer):
@@ -119,7 +141,7 @@ def _valid_cases(rng, hidden):
     if hidden:
         shapes += [((9, 11), (4, 2), True), ((12, 7), (5, 5), False)]
         shapes += _random_shapes(rng, 6)
-    return cases + [_case(rng, *shape) for shape in shapes]
+    return cases + [_case(rng, *shape) for shape in shapes] + _photo_cases(rng, hidden)
 
 
 def _same_cases(rng, hidden):
@@ -135,7 +157,7 @@ def _same_cases(rng, hidden):
     if hidden:
         shapes += [((8, 10), (5, 3), False), ((11, 9), (7, 7), True)]
         shapes += _random_shapes(rng, 6, odd_kernel=True)
-    return cases + [_case(rng, *shape) for shape in shapes]
+    return cases + [_case(rng, *shape) for shape in shapes] + _photo_cases(rng, hidden)
 
 
 def _sobel_cases(rng, hidden):
@@ -209,6 +231,24 @@ def _long(reference):
         return bool(np.allclose(output[: right.shape[0], : right.shape[1]], right))
 
     return test
+
+
+def _in_image_dtype(output, image, kernel):
+    """The output made in the image's dtype (np.zeros(..., dtype=image.dtype)), where the
+    right one has another: a uint8 photograph's results truncated, or wrapped below 0."""
+    if np.result_type(image, kernel) == image.dtype:
+        raise ValueError("the image's dtype is the right one here")
+    return isinstance(output, np.ndarray) and output.dtype == image.dtype
+
+
+IMAGE_DTYPE = Mistake(
+    "output in the image's dtype",
+    "an output made with dtype=image.dtype cannot hold the results: with a uint8 image, "
+    "a float kernel's results are cut to whole numbers and negative ones wrap around "
+    "(-5 becomes 251). Make the output with dtype=np.result_type(image, kernel), the "
+    "dtype of image * kernel.",
+    test=_in_image_dtype,
+)
 
 
 def _size_mistakes(reference, rule):
@@ -402,6 +442,7 @@ cross_correlate2d = FunctionExercise(
     make_cases=_valid_cases,
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
+        IMAGE_DTYPE,
         Mistake(
             "kernel flipped",
             "your function computes true convolution, which turns the kernel by 180 "
@@ -434,8 +475,8 @@ cross_correlate2d = FunctionExercise(
         "Loop over the output's positions (y, x). Each entry is the sum of "
         "image[y:y + kH, x:x + kW] * kernel.",
         "Create the output with np.zeros((H - kH + 1, W - kW + 1), "
-        "dtype=np.result_type(image, kernel)), so that integer inputs give integers, and "
-        "do not flip the kernel.",
+        "dtype=np.result_type(image, kernel)): integers for integer inputs, floats when "
+        "the kernel is float (not the image's uint8). Do not flip the kernel.",
     ],
 )
 
@@ -467,6 +508,7 @@ convolve2d_true = FunctionExercise(
     make_cases=_valid_cases,
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
+        IMAGE_DTYPE,
         Mistake(
             "kernel not flipped",
             "this is cross-correlation. True convolution turns the kernel by 180 degrees "
@@ -497,7 +539,8 @@ convolve2d_true = FunctionExercise(
         "True convolution is cross-correlation with the kernel turned by 180 degrees.",
         "kernel[::-1, ::-1] turns a kernel by 180 degrees: it reverses its rows and its columns.",
         "Turn the kernel, then compute the valid cross-correlation as in the previous "
-        "exercise. If you call your cross_correlate2d, keep its cell above this one.",
+        "exercise, with an output of dtype np.result_type(image, kernel). If you call "
+        "your cross_correlate2d, keep its cell above this one.",
     ],
 )
 
@@ -543,6 +586,7 @@ correlate_same = FunctionExercise(
     make_cases=_same_cases,
     problem=_shape_problem(_SAME_RULE),
     mistakes=[
+        IMAGE_DTYPE,
         Mistake(
             "no padding",
             "this is the valid output. Pad (kH - 1) / 2 rows of zeros above and below, and "
@@ -608,7 +652,7 @@ correlate_same = FunctionExercise(
         "np.pad(image, ((ph, ph), (pw, pw))) pads with zeros: its default mode is "
         "'constant', with the value 0.",
         "Pad with ph = (kH - 1) // 2 and pw = (kW - 1) // 2, then compute the valid "
-        "cross-correlation of the padded image.",
+        "cross-correlation of the padded image, in dtype np.result_type(image, kernel).",
     ],
 )
 

@@ -441,7 +441,10 @@ class Exercise:
             self._hints_given += 1
             print(wrap(f"Hint {self._hints_given} of {total}: {self.hints[self._hints_given - 1]}"))
         else:
-            print(f"No more hints ({total} in all): hint(n) shows hint n again, solution() a solution.")
+            print(
+                f"No more hints ({total} in all): "
+                "hint(n) shows hint n again, solution() a solution."
+            )
 
     def solution(self):
         """Print a solution."""
