@@ -371,7 +371,7 @@ def test_student_version_of_the_fixture(tmp_path):
         e[1] for e in exercise_notebooks.EXERCISES
     ]
     assert all(c.metadata.deletable is False for c in answers)
-    checks = [c for c in nb.cells if ".check(" in c.source]
+    checks = [c for c in nb.cells if c.cell_type == "code" and ".check(" in c.source]
     assert len(checks) == 6 and all(c.metadata.editable is False for c in checks)
     assert "Some text, then a worked example." in text and "Gone." not in text
 

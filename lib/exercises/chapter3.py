@@ -160,6 +160,13 @@ _mo, _mh, _mw = _m.output_shape
 _mc = MULTIPLY_ADDS_LAYER["input_shape"][0]
 _mk = MULTIPLY_ADDS_LAYER["kernel_size"]
 _m_valid = conv2d_cost(**MULTIPLY_ADDS_LAYER)
+# The products with real pixels only (not with the padding's zeros): each output position
+# counts the kernel taps that lie on the image.
+_m_real = int(
+    conv2d(np.ones(MULTIPLY_ADDS_LAYER["input_shape"][1:]), np.ones((_mk, _mk)), padding=1).sum()
+    * _mc
+    * _mo
+)
 
 layer_multiply_adds = ValueExercise(
     "layer_multiply_adds",
@@ -189,6 +196,12 @@ layer_multiply_adds = ValueExercise(
             "input channels forgotten",
             f"each output value sums over all {_mc} input channels: C x kH x kW products.",
         ),
+        _m_real: (
+            "padding products left out",
+            "you counted only the products with real pixels. The count of a layer, as a "
+            "library computes it, has C x kH x kW multiply-adds at every output position, "
+            "the products with the padding's zeros included.",
+        ),
         _m.parameters: ("parameters, not multiply-adds", "each weight is used at every position."),
         _m.weights: ("weights, not multiply-adds", "each weight is used at every position."),
         _mo * _mh * _mw: (
@@ -197,7 +210,8 @@ layer_multiply_adds = ValueExercise(
         ),
     },
     hints=[
-        "First the output's shape: with padding 1, a 3x3 kernel keeps the height and width.",
+        "First the output's shape: with padding 1, a 3x3 kernel keeps the height and width. "
+        "Every output position counts all the kernel's products, padding zeros included.",
         "Each output value is a sum of C x kH x kW products.",
         f"Output values: {_mo} x {_mh} x {_mw}; products per value: {_mc} x {_mk} x {_mk}.",
     ],
