@@ -36,6 +36,7 @@ from lib.exercises.checker import (
     ValueExercise,
     array_problem,
     make_progress,
+    show,
     type_name,
 )
 from lib.exercises.data import CORNER_IMAGE, CORNER_KERNEL, SHAPE_IMAGE, SHAPE_KERNEL
@@ -352,7 +353,7 @@ def _shape(value):
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         raise ValueError("Answer a pair (rows, columns), not one number.")
     if not isinstance(value, tuple | list) or len(value) != 2:
-        raise ValueError(f"Answer a pair (rows, columns), like (3, 3); got {value!r}.")
+        raise ValueError(f"Answer a pair (rows, columns), like (3, 3); got {show(value)}.")
     if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in value):
         raise ValueError("Answer a pair of whole numbers (rows, columns).")
     return tuple(int(n) for n in value)

@@ -39,6 +39,7 @@ from lib.exercises.checker import (
     Mistake,
     ValueExercise,
     make_progress,
+    show,
     type_name,
 )
 from lib.exercises.data import BLOG_K, BLOG_N, BLOG_P, BLOG_S, PREDICT_LAYERS
@@ -58,7 +59,7 @@ def _ints(count, what):
         if _is_int(value):
             raise ValueError(f"Answer {count} numbers, {what}, not one number.")
         if not isinstance(value, tuple | list) or len(value) != count:
-            raise ValueError(f"Answer a tuple of {count} numbers, {what}; got {value!r}.")
+            raise ValueError(f"Answer a tuple of {count} numbers, {what}; got {show(value)}.")
         if not all(_is_int(v) for v in value):
             raise ValueError("Answer whole numbers (an output size or a padding counts positions).")
         return tuple(int(v) for v in value)
@@ -145,7 +146,7 @@ def _padding(value):
     if isinstance(value, str):
         if value in ("same", "valid"):
             return (5 - 1) // 2 if value == "same" else 0  # a 5x5 kernel, stride 1
-        raise ValueError(f"Answer a number of pixels per side, or 'same'; got {value!r}.")
+        raise ValueError(f"Answer a number of pixels per side, or 'same'; got {show(value)}.")
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, tuple | list) and len(value) == 2:
@@ -153,13 +154,13 @@ def _padding(value):
         if rows != columns:
             raise ValueError(
                 f"The image is square: the rows and the columns need the same padding; "
-                f"got {value!r}."
+                f"got {show(value)}."
             )
         return rows
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not _is_int(value):
-        raise ValueError(f"Answer one whole number of pixels per side, not {value!r}.")
+        raise ValueError(f"Answer one whole number of pixels per side, not {show(value)}.")
     return int(value)
 
 

@@ -36,6 +36,7 @@ from lib.exercises.checker import (
     Mistake,
     ValueExercise,
     make_progress,
+    show,
     type_name,
 )
 from lib.exercises.data import MULTIPLY_ADDS_LAYER, PARAMETERS_LAYER, WEIGHT_LAYER
@@ -51,7 +52,7 @@ def _shape(value):
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         raise ValueError("Answer a shape, a tuple of sizes like (2, 3, 4, 4), not one number.")
     if not isinstance(value, tuple | list):
-        raise ValueError(f"Answer a shape, a tuple of sizes like (2, 3, 4, 4); got {value!r}.")
+        raise ValueError(f"Answer a shape, a tuple of sizes like (2, 3, 4, 4); got {show(value)}.")
     if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in value):
         raise ValueError("Answer a tuple of whole numbers, like (2, 3, 4, 4).")
     return tuple(int(n) for n in value)

@@ -38,6 +38,7 @@ from lib.exercises.checker import (
     array_problem,
     make_progress,
     same_values,
+    show,
     type_name,
 )
 from lib.exercises.data import CEIL_CASES, HAND_MAP
@@ -69,7 +70,7 @@ def _int_grid(value, shape, what):
         value = value.tolist()
     if not isinstance(value, list | tuple) or not all(_is_number(v) for v in _leaves(value)):
         raise ValueError(
-            f"Answer {what}, a nested list of numbers like [[1, 2], [3, 4]]; got {value!r}."
+            f"Answer {what}, a nested list of numbers like [[1, 2], [3, 4]]; got {show(value)}."
         )
     try:
         array = np.array(value, dtype=float)

@@ -34,6 +34,7 @@ from lib.exercises.checker import (
     ValueExercise,
     array_problem,
     make_progress,
+    show,
     type_name,
 )
 from lib.exercises.data import SHAPES_INPUT
@@ -60,7 +61,7 @@ def _shape_list(count, what):
         if isinstance(value, np.ndarray):
             value = value.tolist()
         if not isinstance(value, tuple | list) or len(value) != count:
-            raise ValueError(f"Answer {what}; got {value!r}.")
+            raise ValueError(f"Answer {what}; got {show(value)}.")
         shapes = []
         for shape in value:
             if isinstance(shape, np.ndarray):
@@ -71,7 +72,7 @@ def _shape_list(count, what):
             if not isinstance(shape, tuple | list) or not all(
                 isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape
             ):
-                raise ValueError(f"Each shape is a tuple of whole numbers; got {shape!r}.")
+                raise ValueError(f"Each shape is a tuple of whole numbers; got {show(shape)}.")
             shapes.append(tuple(int(n) for n in shape))
         return tuple(shapes)
 
