@@ -17,6 +17,8 @@ Examples
 
 import numpy as np
 
+from lib.kernels import SOBEL_X, SOBEL_Y  # noqa: F401 (chapter 1 offers them as ex.SOBEL_X)
+
 # --- chapter 1 ------------------------------------------------------------------------------
 
 #: The image and kernel of the by-hand exercise ``corner_value``.
