@@ -88,11 +88,13 @@ def output_size(n, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False
     >>> output_size(3, 5)
     Traceback (most recent call last):
     ...
-    ValueError: kernel_size 5 (dilated span 5) is larger than the padded input, n + 2 * padding = 3 + 2 * 0 = 3
+    ValueError: kernel_size 5 (dilated span 5) is larger than the padded input,
+    n + 2 * padding = 3 + 2 * 0 = 3
     >>> output_size(3, 5, padding=(0, 1))
     Traceback (most recent call last):
     ...
-    ValueError: kernel_size 5 (dilated span 5) is larger than the padded input, n + before + after = 3 + 0 + 1 = 4
+    ValueError: kernel_size 5 (dilated span 5) is larger than the padded input,
+    n + before + after = 3 + 0 + 1 = 4
     """
     n = as_int(n, "n", minimum=1)
     kernel_size = as_int(kernel_size, "kernel_size", minimum=1)

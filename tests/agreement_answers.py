@@ -9,7 +9,7 @@ imports, and ``ex.NAME`` data); ``status`` is the verdict it must get, and ``wor
 piece of its diagnosis, on the public cases and on hidden ones alike.
 """
 
-C, I, E, N = "correct", "incorrect", "error", "not attempted"
+OK, BAD, ERR, NOT = "correct", "incorrect", "error", "not attempted"
 
 # --- chapter 1 -----------------------------------------------------------------------------
 
@@ -70,52 +70,52 @@ def _sobel(combine="np.sqrt(gx**2 + gy**2)", kx="SOBEL_X", ky="SOBEL_Y"):
 
 CHAPTER1 = {
     "corner_value": [
-        ("27", "corner_value = 27", C, "correct."),
-        ("numpy int", "corner_value = np.int64(27)", C, "correct."),
-        ("float 27.0", "corner_value = 27.0", C, "correct."),
-        ("0-d array", "corner_value = np.array(27)", C, "correct."),
+        ("27", "corner_value = 27", OK, "correct."),
+        ("numpy int", "corner_value = np.int64(27)", OK, "correct."),
+        ("float 27.0", "corner_value = 27.0", OK, "correct."),
+        ("0-d array", "corner_value = np.array(27)", OK, "correct."),
         (
             "computed from ex's data",
             "corner_value = int(np.sum(ex.CORNER_IMAGE[:2, :2] * ex.CORNER_KERNEL))",
-            C,
+            OK,
             "correct.",
         ),
         (
             "conv2d of ex's data",
             "corner_value = conv2d(ex.CORNER_IMAGE, ex.CORNER_KERNEL)[0, 0]",
-            C,
+            OK,
             "correct.",
         ),
-        ("kernel flipped", "corner_value = 8", I, "Kernel flipped"),
-        ("kernel left out", "corner_value = 15", I, "Kernel left out"),
-        ("not whole", "corner_value = 27.5", I, "not a whole number"),
-        ("a string", "corner_value = '27'", I, "Answer one number, not a str"),
-        ("a tensor", "corner_value = torch.tensor(27)", I, "not a Tensor"),
-        ("unnamed", "corner_value = 26", I, "26 is not the answer"),
-        ("stub", "corner_value = ...", N, "not attempted"),
+        ("kernel flipped", "corner_value = 8", BAD, "Kernel flipped"),
+        ("kernel left out", "corner_value = 15", BAD, "Kernel left out"),
+        ("not whole", "corner_value = 27.5", BAD, "not a whole number"),
+        ("a string", "corner_value = '27'", BAD, "Answer one number, not a str"),
+        ("a tensor", "corner_value = torch.tensor(27)", BAD, "not a Tensor"),
+        ("unnamed", "corner_value = 26", BAD, "26 is not the answer"),
+        ("stub", "corner_value = ...", NOT, "not attempted"),
     ],
     "output_shape": [
-        ("tuple", "output_shape = (5, 4)", C, "correct."),
-        ("list", "output_shape = [5, 4]", C, "correct."),
-        ("array", "output_shape = np.array([5, 4])", C, "correct."),
-        ("numpy ints", "output_shape = (np.int64(5), np.int64(4))", C, "correct."),
-        ("torch.Size", "output_shape = torch.Size([5, 4])", C, "correct."),
+        ("tuple", "output_shape = (5, 4)", OK, "correct."),
+        ("list", "output_shape = [5, 4]", OK, "correct."),
+        ("array", "output_shape = np.array([5, 4])", OK, "correct."),
+        ("numpy ints", "output_shape = (np.int64(5), np.int64(4))", OK, "correct."),
+        ("torch.Size", "output_shape = torch.Size([5, 4])", OK, "correct."),
         (
             "a computed shape, from ex's data",
             "output_shape = conv2d(np.zeros(ex.SHAPE_IMAGE), np.zeros(ex.SHAPE_KERNEL)).shape",
-            C,
+            OK,
             "correct.",
         ),
-        ("swapped", "output_shape = (4, 5)", I, "Rows and columns swapped"),
-        ("off by one", "output_shape = (4, 3)", I, "Off by one"),
-        ("full size", "output_shape = (9, 6)", I, "Full size"),
-        ("one number", "output_shape = 20", I, "not one number"),
-        ("floats", "output_shape = (5.0, 4.0)", I, "pair of whole numbers"),
-        ("one entry wrong", "output_shape = (5, 5)", I, "entry 2 of (5, 5) wrong"),
-        ("a tensor", "output_shape = torch.tensor([5, 4])", I, "got a Tensor"),
+        ("swapped", "output_shape = (4, 5)", BAD, "Rows and columns swapped"),
+        ("off by one", "output_shape = (4, 3)", BAD, "Off by one"),
+        ("full size", "output_shape = (9, 6)", BAD, "Full size"),
+        ("one number", "output_shape = 20", BAD, "not one number"),
+        ("floats", "output_shape = (5.0, 4.0)", BAD, "pair of whole numbers"),
+        ("one entry wrong", "output_shape = (5, 5)", BAD, "entry 2 of (5, 5) wrong"),
+        ("a tensor", "output_shape = torch.tensor([5, 4])", BAD, "got a Tensor"),
     ],
     "cross_correlate2d": [
-        ("loops, result_type", _loops("cross_correlate2d"), C, "correct ("),
+        ("loops, result_type", _loops("cross_correlate2d"), OK, "correct ("),
         (
             "loops, columns outside",
             """
@@ -132,7 +132,7 @@ def cross_correlate2d(image, kernel):
             out[y, x] = total
     return out
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -143,13 +143,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 def cross_correlate2d(image, kernel):
     return np.einsum("yxij,ij->yx", sliding_window_view(image, kernel.shape), kernel)
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "float32 arithmetic",
             _FLOAT32.format(name="cross_correlate2d", prepare="pass"),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -161,7 +161,7 @@ def cross_correlate2d(image, kernel):
     dtype = np.result_type(image, kernel)
     return scipy.signal.correlate2d(image.astype(dtype), kernel.astype(dtype), mode="valid")
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -174,37 +174,37 @@ def cross_correlate2d(image, kernel):
     out = F.conv2d(x, w)[0, 0].numpy()
     return out if dtype.kind == "f" else np.rint(out).astype(dtype)
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "lib's conv2d",
             "def cross_correlate2d(image, kernel):\n    return conv2d(image, kernel)",
-            C,
+            OK,
             "correct (",
         ),
         (
             "image's dtype",
             _loops("cross_correlate2d", dtype="image.dtype"),
-            I,
+            BAD,
             "Output in the image's dtype",
         ),
         (
             "floats for integers",
             _loops("cross_correlate2d", dtype="float"),
-            I,
+            BAD,
             "the dtype is float64: integer inputs give integers",
         ),
         (
             "kernel flipped",
             _loops("cross_correlate2d", prepare="kernel = kernel[::-1, ::-1]"),
-            I,
+            BAD,
             "Kernel flipped:",
         ),
         (
             "kernel upside down",
             _loops("cross_correlate2d", prepare="kernel = kernel[::-1]"),
-            I,
+            BAD,
             "Kernel flipped upside down",
         ),
         (
@@ -218,44 +218,44 @@ def cross_correlate2d(image, kernel):
             out[y, x] = np.sum(image[y : y + kh, x : x + kw] * kernel)
     return out
 """,
-            I,
+            BAD,
             "One window short",
         ),
         (
             "no return",
             "def cross_correlate2d(image, kernel):\n    conv2d(image, kernel)",
-            I,
+            BAD,
             "it returned None",
         ),
         (
             "a list",
             "def cross_correlate2d(image, kernel):\n    return conv2d(image, kernel).tolist()",
-            I,
+            BAD,
             "it returned a list, not a NumPy array",
         ),
         (
             "a tensor",
             "def cross_correlate2d(image, kernel):\n    return torch.from_numpy(conv2d(image, kernel))",
-            I,
+            BAD,
             "it returned a Tensor",
         ),
         (
             "changes its input",
             "def cross_correlate2d(image, kernel):\n    image[0, 0] = 99\n    return conv2d(image, kernel)",
-            I,
+            BAD,
             "It changed its input",
         ),
         (
             "raises",
             "def cross_correlate2d(image, kernel):\n    raise ValueError('no')",
-            E,
+            ERR,
             "it raised ValueError: no",
         ),
-        ("not a function", "cross_correlate2d = 5", E, "must be a function"),
+        ("not a function", "cross_correlate2d = 5", ERR, "must be a function"),
         (
             "stub",
             "def cross_correlate2d(image, kernel):\n    raise NotImplementedError()",
-            N,
+            NOT,
             "not attempted",
         ),
     ],
@@ -263,13 +263,13 @@ def cross_correlate2d(image, kernel):
         (
             "loops on the turned kernel",
             _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]"),
-            C,
+            OK,
             "correct (",
         ),
         (
             "float32 arithmetic",
             _FLOAT32.format(name="convolve2d_true", prepare="kernel = kernel[::-1, ::-1]"),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -281,41 +281,41 @@ def convolve2d_true(image, kernel):
     dtype = np.result_type(image, kernel)
     return scipy.signal.convolve2d(image.astype(dtype), kernel.astype(dtype), mode="valid")
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "lib's convolve2d",
             "def convolve2d_true(image, kernel):\n    return convolve2d(image, kernel)",
-            C,
+            OK,
             "correct (",
         ),
-        ("kernel not flipped", _loops("convolve2d_true"), I, "Kernel not flipped"),
+        ("kernel not flipped", _loops("convolve2d_true"), BAD, "Kernel not flipped"),
         (
             "rows only",
             _loops("convolve2d_true", prepare="kernel = kernel[::-1]"),
-            I,
+            BAD,
             "Kernel flipped upside down only",
         ),
         (
             "image's dtype",
             _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]", dtype="image.dtype"),
-            I,
+            BAD,
             "Output in the image's dtype",
         ),
         (
             "floats for integers",
             _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]", dtype="float"),
-            I,
+            BAD,
             "integer inputs give integers",
         ),
     ],
     "correlate_same": [
-        ("np.pad and loops", _same(), C, "correct ("),
+        ("np.pad and loops", _same(), OK, "correct ("),
         (
             "conv2d with padding='same'",
             "def correlate_same(image, kernel):\n    return conv2d(image, kernel, padding='same')",
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -327,34 +327,34 @@ def correlate_same(image, kernel):
     dtype = np.result_type(image, kernel)
     return scipy.signal.correlate2d(image.astype(dtype), kernel.astype(dtype), mode="same")
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "no padding",
             "def correlate_same(image, kernel):\n    return conv2d(image, kernel)",
-            I,
+            BAD,
             "No padding",
         ),
         (
             "top and left only",
             _same(pad="((kh - 1, 0), (kw - 1, 0))"),
-            I,
+            BAD,
             "Padding on the top and left only",
         ),
-        ("reflect padding", _same(mode=", mode='reflect'"), I, "Reflect padding"),
-        ("image's dtype", _same(dtype="image.dtype"), I, "Output in the image's dtype"),
-        ("floats for integers", _same(dtype="float"), I, "integer inputs give integers"),
+        ("reflect padding", _same(mode=", mode='reflect'"), BAD, "Reflect padding"),
+        ("image's dtype", _same(dtype="image.dtype"), BAD, "Output in the image's dtype"),
+        ("floats for integers", _same(dtype="float"), BAD, "integer inputs give integers"),
     ],
     "sobel_magnitude": [
-        ("lib.kernels' Sobel", _sobel(), C, "correct ("),
+        ("lib.kernels' Sobel", _sobel(), OK, "correct ("),
         (
             "ex.SOBEL_X, the exercise's data",
             _sobel(kx="ex.SOBEL_X", ky="ex.SOBEL_Y"),
-            C,
+            OK,
             "correct (",
         ),
-        ("np.hypot", _sobel(combine="np.hypot(gx, gy)"), C, "correct ("),
+        ("np.hypot", _sobel(combine="np.hypot(gx, gy)"), OK, "correct ("),
         (
             "float32 loops",
             """
@@ -369,13 +369,13 @@ def sobel_magnitude(image):
             out[y, x] = np.sqrt(np.sum(window * kx) ** 2 + np.sum(window * kx.T) ** 2)
     return out
 """,
-            C,
+            OK,
             "correct (",
         ),
-        ("gx only", _sobel(combine="np.abs(gx)"), I, "Only one direction, x"),
-        ("no square root", _sobel(combine="gx**2 + gy**2"), I, "Square root missing"),
-        ("|gx| + |gy|", _sobel(combine="np.abs(gx) + np.abs(gy)"), I, "Absolute values added"),
-        ("same kernel twice", _sobel(ky="SOBEL_X"), I, "The same kernel twice"),
+        ("gx only", _sobel(combine="np.abs(gx)"), BAD, "Only one direction, x"),
+        ("no square root", _sobel(combine="gx**2 + gy**2"), BAD, "Square root missing"),
+        ("|gx| + |gy|", _sobel(combine="np.abs(gx) + np.abs(gy)"), BAD, "Absolute values added"),
+        ("same kernel twice", _sobel(ky="SOBEL_X"), BAD, "The same kernel twice"),
     ],
 }
 
@@ -385,36 +385,36 @@ _SIZE = "def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):\
 
 CHAPTER2 = {
     "predicted_sizes": [
-        ("tuple", "predicted_sizes = (28, 14, 3, 5)", C, "correct."),
-        ("list", "predicted_sizes = [28, 14, 3, 5]", C, "correct."),
-        ("array", "predicted_sizes = np.array([28, 14, 3, 5])", C, "correct."),
+        ("tuple", "predicted_sizes = (28, 14, 3, 5)", OK, "correct."),
+        ("list", "predicted_sizes = [28, 14, 3, 5]", OK, "correct."),
+        ("array", "predicted_sizes = np.array([28, 14, 3, 5])", OK, "correct."),
         (
             "computed from ex's data",
             "predicted_sizes = tuple(output_size(*layer) for layer in ex.PREDICT_LAYERS)",
-            C,
+            OK,
             "correct.",
         ),
-        ("ceil", "predicted_sizes = (28, 15, 4, 5)", I, "Ceil instead of floor"),
-        ("one wrong", "predicted_sizes = (28, 14, 4, 5)", I, "entry 3 of (28, 14, 4, 5) wrong"),
-        ("three numbers", "predicted_sizes = (28, 14, 3)", I, "Answer a tuple of 4 numbers"),
-        ("floats", "predicted_sizes = (28.0, 14, 3, 5)", I, "Answer whole numbers"),
+        ("ceil", "predicted_sizes = (28, 15, 4, 5)", BAD, "Ceil instead of floor"),
+        ("one wrong", "predicted_sizes = (28, 14, 4, 5)", BAD, "entry 3 of (28, 14, 4, 5) wrong"),
+        ("three numbers", "predicted_sizes = (28, 14, 3)", BAD, "Answer a tuple of 4 numbers"),
+        ("floats", "predicted_sizes = (28.0, 14, 3, 5)", BAD, "Answer whole numbers"),
     ],
     "lenet_padding": [
-        ("2", "lenet_padding = 2", C, "correct."),
-        ("'same'", "lenet_padding = 'same'", C, "correct."),
-        ("(2, 2)", "lenet_padding = (2, 2)", C, "correct."),
-        ("numpy int", "lenet_padding = np.int64(2)", C, "correct."),
-        ("2.0", "lenet_padding = 2.0", C, "correct."),
-        ("in total", "lenet_padding = 4", I, "Padding counted in total"),
-        ("'valid'", "lenet_padding = 'valid'", I, "No padding"),
-        ("(2, 3)", "lenet_padding = (2, 3)", I, "the same padding"),
-        ("unnamed", "lenet_padding = 7", I, "7 is not the answer"),
+        ("2", "lenet_padding = 2", OK, "correct."),
+        ("'same'", "lenet_padding = 'same'", OK, "correct."),
+        ("(2, 2)", "lenet_padding = (2, 2)", OK, "correct."),
+        ("numpy int", "lenet_padding = np.int64(2)", OK, "correct."),
+        ("2.0", "lenet_padding = 2.0", OK, "correct."),
+        ("in total", "lenet_padding = 4", BAD, "Padding counted in total"),
+        ("'valid'", "lenet_padding = 'valid'", BAD, "No padding"),
+        ("(2, 3)", "lenet_padding = (2, 3)", BAD, "the same padding"),
+        ("unnamed", "lenet_padding = 7", BAD, "7 is not the answer"),
     ],
     "conv_output_size": [
         (
             "the formula",
             _SIZE.format("(n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1"),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -423,7 +423,7 @@ CHAPTER2 = {
             + _SIZE.format(
                 "math.floor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1"
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -431,49 +431,49 @@ CHAPTER2 = {
             _SIZE.format(
                 "np.int64((n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1)"
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
             "lib's output_size",
             _SIZE.format("output_size(n, kernel_size, stride, padding, dilation)"),
-            C,
+            OK,
             "correct (",
         ),
         (
             "not rounded",
             _SIZE.format("(n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1"),
-            I,
+            BAD,
             "Division not rounded",
         ),
         (
             "ceil",
             _SIZE.format("-(-(n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride) + 1"),
-            I,
+            BAD,
             "Ceil instead of floor",
         ),
         (
             "stride forgotten",
             _SIZE.format("n + 2 * padding - dilation * (kernel_size - 1)"),
-            I,
+            BAD,
             "Stride ignored",
         ),
         (
             "padding forgotten",
             _SIZE.format("(n - dilation * (kernel_size - 1) - 1) // stride + 1"),
-            I,
+            BAD,
             "Padding ignored",
         ),
         (
             "padding counted once",
             _SIZE.format("(n + padding - dilation * (kernel_size - 1) - 1) // stride + 1"),
-            I,
+            BAD,
             "Padding counted once",
         ),
         (
             "+ 1 missing",
             _SIZE.format("(n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride"),
-            I,
+            BAD,
             "The + 1 is missing",
         ),
         (
@@ -481,7 +481,7 @@ CHAPTER2 = {
             _SIZE.format(
                 "float((n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1)"
             ),
-            I,
+            BAD,
             "return an int",
         ),
     ],
@@ -494,7 +494,7 @@ def tf_same_padding(n, kernel_size, stride):
     total = max((out - 1) * stride + kernel_size - n, 0)
     return (total // 2, total - total // 2)
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -506,7 +506,7 @@ def tf_same_padding(n, kernel_size, stride):
     total = max((math.ceil(n / stride) - 1) * stride + kernel_size - n, 0)
     return [total // 2, total - total // 2]
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -516,7 +516,7 @@ def tf_same_padding(n, kernel_size, stride):
     total = max((-(-n // stride) - 1) * stride + kernel_size - n, 0)
     return np.array([total // 2, total - total // 2])
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -526,13 +526,13 @@ def tf_same_padding(n, kernel_size, stride):
     total = max((-(-n // stride) - 1) * stride + kernel_size - n, 0)
     return (total - total // 2, total // 2)
 """,
-            I,
+            BAD,
             "Extra pixel at the start",
         ),
         (
             "stride-1 rule",
             "def tf_same_padding(n, kernel_size, stride):\n    t = kernel_size - 1\n    return (t // 2, t - t // 2)",
-            I,
+            BAD,
             "Stride-1 rule for every stride",
         ),
         (
@@ -542,29 +542,29 @@ def tf_same_padding(n, kernel_size, stride):
     total = (-(-n // stride) - 1) * stride + kernel_size - n
     return (total // 2, total - total // 2)
 """,
-            I,
+            BAD,
             "Negative padding",
         ),
     ],
     "blog_convention": [
-        ("tuple", "blog_convention = (1, 5)", C, "correct."),
-        ("list", "blog_convention = [1, 5]", C, "correct."),
+        ("tuple", "blog_convention = (1, 5)", OK, "correct."),
+        ("list", "blog_convention = [1, 5]", OK, "correct."),
         (
             "computed from ex's data",
             "blog_convention = (ex.BLOG_P // 2, output_size(ex.BLOG_N, ex.BLOG_K, ex.BLOG_S, ex.BLOG_P))",
-            C,
+            OK,
             "correct.",
         ),
-        ("the blog's numbers", "blog_convention = (2, 4)", I, "The blog's numbers"),
-        ("the blog's size", "blog_convention = (1, 4)", I, "The blog's size"),
-        ("per side", "blog_convention = (2, 5)", I, "Padding per side"),
-        ("one wrong", "blog_convention = (3, 5)", I, "entry 1 of (3, 5) wrong"),
+        ("the blog's numbers", "blog_convention = (2, 4)", BAD, "The blog's numbers"),
+        ("the blog's size", "blog_convention = (1, 4)", BAD, "The blog's size"),
+        ("per side", "blog_convention = (2, 5)", BAD, "Padding per side"),
+        ("one wrong", "blog_convention = (3, 5)", BAD, "entry 1 of (3, 5) wrong"),
     ],
     "unread_pixels": [
         (
             "lib",
             "def unread_pixels(n, kernel_size, stride):\n    return unread_positions(n, kernel_size, stride)",
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -576,37 +576,37 @@ def unread_pixels(n, kernel_size, stride):
         read.update(range(w * stride, w * stride + kernel_size))
     return [p for p in range(n) if p not in read]
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "a tuple of numpy ints",
             "def unread_pixels(n, kernel_size, stride):\n    return tuple(unread_positions(n, kernel_size, stride))",
-            C,
+            OK,
             "correct (",
         ),
         (
             "non-integers",
             "def unread_pixels(n, kernel_size, stride):\n    return [p + 0.9 for p in unread_positions(n, kernel_size, stride)]",
-            I,
+            BAD,
             "some positions are wrong",
         ),
         (
             "floats",
             "def unread_pixels(n, kernel_size, stride):\n    return unread_positions(n, kernel_size, stride).astype(float)",
-            I,
+            BAD,
             "they are floats (dtype float64)",
         ),
         (
             "decreasing",
             "def unread_pixels(n, kernel_size, stride):\n    return unread_positions(n, kernel_size, stride)[::-1]",
-            I,
+            BAD,
             "not in increasing order",
         ),
         (
             "strings",
             "def unread_pixels(n, kernel_size, stride):\n    return [str(p) for p in unread_positions(n, kernel_size, stride)]",
-            I,
+            BAD,
             "flat list of positions",
         ),
         (
@@ -616,13 +616,13 @@ def unread_pixels(n, kernel_size, stride):
     last = ((n - kernel_size) // stride) * stride + kernel_size
     return np.arange(last, n)
 """,
-            I,
+            BAD,
             "The tail only",
         ),
         (
             "the read ones",
             "def unread_pixels(n, kernel_size, stride):\n    return np.setdiff1d(np.arange(n), unread_positions(n, kernel_size, stride))",
-            I,
+            BAD,
             "The read pixels",
         ),
     ],
@@ -642,52 +642,52 @@ _POINT = "def pointwise_conv(input, weight, bias):\n    return {}"
 
 CHAPTER3 = {
     "weight_shape": [
-        ("tuple", "weight_shape = (16, 6, 5, 5)", C, "correct."),
-        ("list", "weight_shape = [16, 6, 5, 5]", C, "correct."),
-        ("torch.Size", "weight_shape = torch.Size([16, 6, 5, 5])", C, "correct."),
-        ("nn.Conv2d's weight", "weight_shape = nn.Conv2d(6, 16, 5).weight.shape", C, "correct."),
-        ("array", "weight_shape = np.array([16, 6, 5, 5])", C, "correct."),
+        ("tuple", "weight_shape = (16, 6, 5, 5)", OK, "correct."),
+        ("list", "weight_shape = [16, 6, 5, 5]", OK, "correct."),
+        ("torch.Size", "weight_shape = torch.Size([16, 6, 5, 5])", OK, "correct."),
+        ("nn.Conv2d's weight", "weight_shape = nn.Conv2d(6, 16, 5).weight.shape", OK, "correct."),
+        ("array", "weight_shape = np.array([16, 6, 5, 5])", OK, "correct."),
         (
             "from ex's data",
             "layer = ex.WEIGHT_LAYER\nweight_shape = (layer['out_channels'], layer['in_channels'], 5, 5)",
-            C,
+            OK,
             "correct.",
         ),
-        ("swapped", "weight_shape = (6, 16, 5, 5)", I, "Filters and input channels swapped"),
-        ("channels forgotten", "weight_shape = (16, 5, 5)", I, "Input channels forgotten"),
-        ("three sizes", "weight_shape = (16, 6, 25)", I, "has 3 entries, the answer 4"),
-        ("one wrong", "weight_shape = (16, 6, 3, 5)", I, "entry 3 of (16, 6, 3, 5) wrong"),
-        ("one number", "weight_shape = 2400", I, "not one number"),
+        ("swapped", "weight_shape = (6, 16, 5, 5)", BAD, "Filters and input channels swapped"),
+        ("channels forgotten", "weight_shape = (16, 5, 5)", BAD, "Input channels forgotten"),
+        ("three sizes", "weight_shape = (16, 6, 25)", BAD, "has 3 entries, the answer 4"),
+        ("one wrong", "weight_shape = (16, 6, 3, 5)", BAD, "entry 3 of (16, 6, 3, 5) wrong"),
+        ("one number", "weight_shape = 2400", BAD, "not one number"),
     ],
     "layer_parameters": [
-        ("1792", "layer_parameters = 1792", C, "correct."),
-        ("numpy int", "layer_parameters = np.int64(1792)", C, "correct."),
-        ("1792.0", "layer_parameters = 1792.0", C, "correct."),
+        ("1792", "layer_parameters = 1792", OK, "correct."),
+        ("numpy int", "layer_parameters = np.int64(1792)", OK, "correct."),
+        ("1792.0", "layer_parameters = 1792.0", OK, "correct."),
         (
             "counted by torch",
             "layer_parameters = sum(p.numel() for p in nn.Conv2d(3, 64, 3).parameters())",
-            C,
+            OK,
             "correct.",
         ),
-        ("bias forgotten", "layer_parameters = 1728", I, "Bias forgotten"),
-        ("one bias per kernel", "layer_parameters = 1728 + 192", I, "One bias per kernel"),
-        ("not whole", "layer_parameters = 1792.5", I, "not a whole number"),
-        ("a string", "layer_parameters = '1792'", I, "not a str"),
+        ("bias forgotten", "layer_parameters = 1728", BAD, "Bias forgotten"),
+        ("one bias per kernel", "layer_parameters = 1728 + 192", BAD, "One bias per kernel"),
+        ("not whole", "layer_parameters = 1792.5", BAD, "not a whole number"),
+        ("a string", "layer_parameters = '1792'", BAD, "not a str"),
     ],
     "layer_multiply_adds": [
-        ("221184", "layer_multiply_adds = 221184", C, "correct."),
-        ("the product", "layer_multiply_adds = 8 * 32 * 32 * 3 * 3 * 3", C, "correct."),
+        ("221184", "layer_multiply_adds = 221184", OK, "correct."),
+        ("the product", "layer_multiply_adds = 8 * 32 * 32 * 3 * 3 * 3", OK, "correct."),
         (
             "conv2d_cost of ex's data",
             "layer_multiply_adds = conv2d_cost(**ex.MULTIPLY_ADDS_LAYER, padding=1).multiply_adds",
-            C,
+            OK,
             "correct.",
         ),
-        ("real pixels only", "layer_multiply_adds = 212064", I, "Padding products left out"),
-        ("padding forgotten", "layer_multiply_adds = 8 * 30 * 30 * 27", I, "Padding forgotten"),
-        ("one map", "layer_multiply_adds = 32 * 32 * 27", I, "One output map only"),
-        ("operations", "layer_multiply_adds = 2 * 221184", I, "Counted operations"),
-        ("unnamed", "layer_multiply_adds = 1", I, "1 is not the answer"),
+        ("real pixels only", "layer_multiply_adds = 212064", BAD, "Padding products left out"),
+        ("padding forgotten", "layer_multiply_adds = 8 * 30 * 30 * 27", BAD, "Padding forgotten"),
+        ("one map", "layer_multiply_adds = 32 * 32 * 27", BAD, "One output map only"),
+        ("operations", "layer_multiply_adds = 2 * 221184", BAD, "Counted operations"),
+        ("unnamed", "layer_multiply_adds = 1", BAD, "1 is not the answer"),
     ],
     "conv2d_multichannel": [
         (
@@ -695,7 +695,7 @@ CHAPTER3 = {
             _MULTI.format(
                 body="maps.append(sum(conv2d(input[c], weight[o, c]) for c in range(input.shape[0])) + bias[o])"
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -707,7 +707,7 @@ def conv2d_multichannel(input, weight, bias):
     windows = sliding_window_view(input, weight.shape[2:], axis=(1, 2))
     return np.einsum("cyxij,ocij->oyx", windows, weight) + bias[:, None, None]
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -720,7 +720,7 @@ def conv2d_multichannel(input, weight, bias):
     out = np.einsum("cyxij,ocij->oyx", windows, weight.astype(np.float32))
     return out + bias.astype(np.float32)[:, None, None]
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -732,7 +732,7 @@ def conv2d_multichannel(input, weight, bias):
     )
     return out[0].numpy()
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -740,7 +740,7 @@ def conv2d_multichannel(input, weight, bias):
             _MULTI.format(
                 body="maps.append(sum(conv2d(input[c], weight[o, c]) for c in range(input.shape[0])))"
             ),
-            I,
+            BAD,
             "Bias forgotten",
         ),
         (
@@ -748,7 +748,7 @@ def conv2d_multichannel(input, weight, bias):
             _MULTI.format(
                 body="maps.append(sum(conv2d(input[c], weight[o, c]) + bias[o] for c in range(input.shape[0])))"
             ),
-            I,
+            BAD,
             "Bias added once per input channel",
         ),
         (
@@ -762,13 +762,13 @@ def conv2d_multichannel(input, weight, bias):
         maps.append(total + bias[o])
     return np.stack(maps)
 """,
-            I,
+            BAD,
             "One input channel only",
         ),
         (
             "channels last",
             "def conv2d_multichannel(input, weight, bias):\n    return np.moveaxis(conv2d(input, weight, bias), 0, -1)",
-            I,
+            BAD,
             "Channels last",
         ),
     ],
@@ -782,7 +782,7 @@ def pointwise_conv(input, weight, bias):
     out = weight[:, :, 0, 0] @ pixels + bias[:, None]
     return out.reshape(-1, n, h, w).transpose(1, 0, 2, 3)
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -790,7 +790,7 @@ def pointwise_conv(input, weight, bias):
             _POINT.format(
                 'np.einsum("oc,nchw->nohw", weight[:, :, 0, 0], input) + bias[None, :, None, None]'
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -798,7 +798,7 @@ def pointwise_conv(input, weight, bias):
             _POINT.format(
                 'np.einsum("oc,nchw->nohw", weight[:, :, 0, 0].astype(np.float32), input.astype(np.float32)) + bias.astype(np.float32)[None, :, None, None]'
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -806,13 +806,13 @@ def pointwise_conv(input, weight, bias):
             _POINT.format(
                 "torch.nn.functional.conv2d(torch.from_numpy(input), torch.from_numpy(weight), torch.from_numpy(bias)).numpy()"
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
             "bias forgotten",
             _POINT.format('np.einsum("oc,nchw->nohw", weight[:, :, 0, 0], input)'),
-            I,
+            BAD,
             "Bias forgotten",
         ),
         (
@@ -822,13 +822,13 @@ def pointwise_conv(input, weight, bias):
     n, c, h, w = input.shape
     return (input.reshape(n, h * w, c) @ weight[:, :, 0, 0].T + bias).reshape(n, -1, h, w)
 """,
-            I,
+            BAD,
             "Reshaped instead of transposed",
         ),
         (
             "channels last",
             _POINT.format('np.einsum("oc,nchw->nhwo", weight[:, :, 0, 0], input) + bias'),
-            I,
+            BAD,
             "Channels last",
         ),
     ],
@@ -848,17 +848,17 @@ def c3_table():
     table[15] = True
     return table
 """,
-            C,
+            OK,
             "correct (",
         ),
-        ("lib's table", "def c3_table():\n    return c3_connections()", C, "correct ("),
+        ("lib's table", "def c3_table():\n    return c3_connections()", OK, "correct ("),
         (
             "ints 0 and 1",
             "def c3_table():\n    return c3_connections().astype(int)",
-            C,
+            OK,
             "correct (",
         ),
-        ("transposed", "def c3_table():\n    return c3_connections().T", I, "Table transposed"),
+        ("transposed", "def c3_table():\n    return c3_connections().T", BAD, "Table transposed"),
         (
             "no wrap-around",
             """
@@ -870,14 +870,14 @@ def c3_table():
     table[12:] = c3_connections()[12:]
     return table
 """,
-            I,
+            BAD,
             "No wrap-around",
         ),
-        ("inverted", "def c3_table():\n    return ~c3_connections()", I, "entries are wrong"),
+        ("inverted", "def c3_table():\n    return ~c3_connections()", BAD, "entries are wrong"),
         (
             "a list",
             "def c3_table():\n    return c3_connections().tolist()",
-            I,
+            BAD,
             "it returned a list",
         ),
     ],
@@ -910,33 +910,33 @@ _EXCLUDE = "def avg_pool_exclude_pad(x, kernel_size, stride, padding):\n    retu
 
 CHAPTER4 = {
     "max_by_hand": [
-        ("nested list", "max_by_hand = [[6, 8], [9, 7]]", C, "correct."),
-        ("array", "max_by_hand = np.array([[6, 8], [9, 7]])", C, "correct."),
-        ("tuples of floats", "max_by_hand = ((6.0, 8.0), (9.0, 7.0))", C, "correct."),
-        ("lib on ex's data", "max_by_hand = max_pool2d(ex.HAND_MAP, 2)", C, "correct."),
-        ("strings", "max_by_hand = [['6', '8'], ['9', '7']]", I, "a nested list of numbers"),
-        ("average", "max_by_hand = avg_pool2d(ex.HAND_MAP, 2)", I, "Average instead of max"),
-        ("transposed", "max_by_hand = [[6, 9], [8, 7]]", I, "Rows and columns swapped"),
-        ("flat", "max_by_hand = [6, 8, 9, 7]", I, "shape (2, 2)"),
-        ("a tensor", "max_by_hand = torch.tensor([[6, 8], [9, 7]])", I, "got a Tensor"),
+        ("nested list", "max_by_hand = [[6, 8], [9, 7]]", OK, "correct."),
+        ("array", "max_by_hand = np.array([[6, 8], [9, 7]])", OK, "correct."),
+        ("tuples of floats", "max_by_hand = ((6.0, 8.0), (9.0, 7.0))", OK, "correct."),
+        ("lib on ex's data", "max_by_hand = max_pool2d(ex.HAND_MAP, 2)", OK, "correct."),
+        ("strings", "max_by_hand = [['6', '8'], ['9', '7']]", BAD, "a nested list of numbers"),
+        ("average", "max_by_hand = avg_pool2d(ex.HAND_MAP, 2)", BAD, "Average instead of max"),
+        ("transposed", "max_by_hand = [[6, 9], [8, 7]]", BAD, "Rows and columns swapped"),
+        ("flat", "max_by_hand = [6, 8, 9, 7]", BAD, "shape (2, 2)"),
+        ("a tensor", "max_by_hand = torch.tensor([[6, 8], [9, 7]])", BAD, "got a Tensor"),
     ],
     "ceil_sizes": [
-        ("tuple", "ceil_sizes = (4, 4, 3)", C, "correct."),
-        ("list", "ceil_sizes = [4, 4, 3]", C, "correct."),
+        ("tuple", "ceil_sizes = (4, 4, 3)", OK, "correct."),
+        ("list", "ceil_sizes = [4, 4, 3]", OK, "correct."),
         (
             "lib on ex's data",
             "ceil_sizes = [output_size(n, k, s, p, ceil_mode=True) for n, k, s, p in ex.CEIL_CASES]",
-            C,
+            OK,
             "correct.",
         ),
-        ("floor", "ceil_sizes = (3, 3, 3)", I, "Floor instead of ceil"),
-        ("rule forgotten", "ceil_sizes = (4, 4, 4)", I, "Rule for the last window forgotten"),
-        ("one wrong", "ceil_sizes = (4, 5, 3)", I, "entry 2 of (4, 5, 3) wrong"),
-        ("two sizes", "ceil_sizes = (4, 4)", I, "Answer 3 sizes"),
+        ("floor", "ceil_sizes = (3, 3, 3)", BAD, "Floor instead of ceil"),
+        ("rule forgotten", "ceil_sizes = (4, 4, 4)", BAD, "Rule for the last window forgotten"),
+        ("one wrong", "ceil_sizes = (4, 5, 3)", BAD, "entry 2 of (4, 5, 3) wrong"),
+        ("two sizes", "ceil_sizes = (4, 4)", BAD, "Answer 3 sizes"),
     ],
     "max_pool_with_indices": [
-        ("lib", _INDICES.format("values, indices"), C, "correct ("),
-        ("a list pair", _INDICES.format("[values, indices]"), C, "correct ("),
+        ("lib", _INDICES.format("values, indices"), OK, "correct ("),
+        ("a list pair", _INDICES.format("[values, indices]"), OK, "correct ("),
         (
             "windows and argmax",
             """
@@ -952,7 +952,7 @@ def max_pool_with_indices(x, kernel_size, stride):
     cols = np.arange(windows.shape[1])[None, :] * s + j
     return flat.max(axis=-1), rows * x.shape[1] + cols
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -963,20 +963,20 @@ def max_pool_with_indices(x, kernel_size, stride):
     values, indices = F.max_pool2d(t, kernel_size, stride, return_indices=True)
     return values[0, 0].numpy().astype(x.dtype), indices[0, 0].numpy()
 """,
-            C,
+            OK,
             "correct (",
         ),
-        ("swapped", _INDICES.format("indices, values"), I, "Values and indices swapped"),
+        ("swapped", _INDICES.format("indices, values"), BAD, "Values and indices swapped"),
         (
             "float values",
             _INDICES.format("values.astype(float), indices"),
-            I,
+            BAD,
             "their dtype is float64",
         ),
         (
             "float indices",
             _INDICES.format("values, indices.astype(float)"),
-            I,
+            BAD,
             "the indices have dtype float64",
         ),
         (
@@ -989,13 +989,13 @@ def max_pool_with_indices(x, kernel_size, stride):
     left = np.arange(values.shape[1])[None, :] * stride
     return values, (rows - top) * kernel_size + (cols - left)
 """,
-            I,
+            BAD,
             "Indices inside the window",
         ),
         (
             "stride ignored",
             "def max_pool_with_indices(x, kernel_size, stride):\n    return max_pool2d(x, kernel_size, 1, return_indices=True)",
-            I,
+            BAD,
             "Stride ignored",
         ),
     ],
@@ -1005,13 +1005,13 @@ def max_pool_with_indices(x, kernel_size, stride):
             _BACK.format(
                 body="i, j = divmod(int(np.argmax(window)), kernel_size)\n            grad[y * stride + i, c * stride + j] += grad_output[y, c]"
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
             "lib",
             "def max_pool_backward(grad_output, x, kernel_size, stride):\n    return max_pool2d_grad(grad_output, x, kernel_size, stride)",
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -1023,7 +1023,7 @@ def max_pool_backward(grad_output, x, kernel_size, stride):
     out.backward(torch.from_numpy(grad_output))
     return t.grad.numpy()
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -1031,7 +1031,7 @@ def max_pool_backward(grad_output, x, kernel_size, stride):
             _BACK.format(
                 body="i, j = divmod(int(np.argmax(window)), kernel_size)\n            grad[y * stride + i, c * stride + j] = grad_output[y, c]"
             ),
-            I,
+            BAD,
             "= instead of +=",
         ),
         (
@@ -1039,7 +1039,7 @@ def max_pool_backward(grad_output, x, kernel_size, stride):
             _BACK.format(
                 body="grad[y * stride : y * stride + kernel_size, c * stride : c * stride + kernel_size] += (window == window.max()) * grad_output[y, c]"
             ),
-            I,
+            BAD,
             "Gradient to every tied maximum",
         ),
         (
@@ -1047,16 +1047,16 @@ def max_pool_backward(grad_output, x, kernel_size, stride):
             _BACK.format(
                 body="grad[y * stride : y * stride + kernel_size, c * stride : c * stride + kernel_size] += grad_output[y, c] / kernel_size**2"
             ),
-            I,
+            BAD,
             "Gradient spread like average pooling",
         ),
     ],
     "avg_pool_backward": [
-        ("loops, +=", _AVG_BACK.format(op="+=", divisor="kernel_size**2"), C, "correct ("),
+        ("loops, +=", _AVG_BACK.format(op="+=", divisor="kernel_size**2"), OK, "correct ("),
         (
             "lib",
             "def avg_pool_backward(grad_output, input_shape, kernel_size, stride):\n    return avg_pool2d_grad(grad_output, input_shape, kernel_size, stride)",
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -1067,25 +1067,25 @@ def avg_pool_backward(grad_output, input_shape, kernel_size, stride):
     F.avg_pool2d(t[None, None], kernel_size, stride)[0, 0].backward(torch.from_numpy(grad_output))
     return t.grad.numpy()
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "not divided",
             _AVG_BACK.format(op="+=", divisor="1"),
-            I,
+            BAD,
             "Not divided by the window's size",
         ),
         (
             "divided by k",
             _AVG_BACK.format(op="+=", divisor="kernel_size"),
-            I,
+            BAD,
             "Divided by k, not k * k",
         ),
         (
             "= instead of +=",
             _AVG_BACK.format(op="=", divisor="kernel_size**2"),
-            I,
+            BAD,
             "= instead of +=",
         ),
     ],
@@ -1093,7 +1093,7 @@ def avg_pool_backward(grad_output, input_shape, kernel_size, stride):
         (
             "lib",
             _EXCLUDE.format("avg_pool2d(x, kernel_size, stride, padding, count_include_pad=False)"),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -1104,7 +1104,7 @@ def avg_pool_exclude_pad(x, kernel_size, stride, padding):
     counts = avg_pool2d(np.ones(x.shape), kernel_size, stride, padding, divisor_override=1)
     return sums / counts
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -1112,20 +1112,20 @@ def avg_pool_exclude_pad(x, kernel_size, stride, padding):
             _EXCLUDE.format(
                 "F.avg_pool2d(torch.from_numpy(x.astype(np.float64))[None, None], kernel_size, stride, padding, count_include_pad=False)[0, 0].numpy()"
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
             "zeros counted",
             _EXCLUDE.format("avg_pool2d(x, kernel_size, stride, padding)"),
-            I,
+            BAD,
             "Padding zeros counted",
         ),
         # Without its padding, a 1x8 map holds no 3x3 window: lib says so, and so do both.
         (
             "padding ignored",
             _EXCLUDE.format("avg_pool2d(x, kernel_size, stride, 0)"),
-            E,
+            ERR,
             "is larger than the padded input, n + 2 * padding = 1 + 2 * 0 = 1",
         ),
         (
@@ -1136,7 +1136,7 @@ def avg_pool_exclude_pad(x, kernel_size, stride, padding):
     counts = avg_pool2d((x != 0).astype(float), kernel_size, stride, padding, divisor_override=1)
     return sums / np.maximum(counts, 1)
 """,
-            I,
+            BAD,
             "The map's own zeros not counted",
         ),
     ],
@@ -1152,11 +1152,11 @@ _D2 = "((f6[:, None, :] - prototypes[None]) ** 2).sum(axis=2)"
 
 CHAPTER5 = {
     "shapes_36": [
-        ("tuples", f"shapes_36 = {_SHAPES}", C, "correct."),
+        ("tuples", f"shapes_36 = {_SHAPES}", OK, "correct."),
         (
             "lists",
             "shapes_36 = [[6, 32, 32], [6, 16, 16], [16, 12, 12], [16, 6, 6], [120, 2, 2]]",
-            C,
+            OK,
             "correct.",
         ),
         (
@@ -1168,29 +1168,29 @@ for layer in [nn.Conv2d(1, 6, 5), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.AvgPo
     x = layer(x)
     shapes_36.append(x.shape[1:])
 """,
-            C,
+            OK,
             "correct.",
         ),
         (
             "no + 1",
             "shapes_36 = ((6, 31, 31), (6, 15, 15), (16, 10, 10), (16, 5, 5), (120, 0, 0))",
-            I,
+            BAD,
             "One row short",
         ),
         (
             "maps missing",
             "shapes_36 = ((32, 32), (16, 16), (12, 12), (6, 6), (2, 2))",
-            I,
+            BAD,
             "Maps missing",
         ),
-        ("one shape", "shapes_36 = (6, 32, 32)", I, "Answer five shapes"),
-        ("repeated", "shapes_36 = [[6, 32, 32]] * 5", I, "entries 2, 3, 4, 5 of"),
+        ("one shape", "shapes_36 = (6, 32, 32)", BAD, "Answer five shapes"),
+        ("repeated", "shapes_36 = [[6, 32, 32]] * 5", BAD, "entries 2, 3, 4, 5 of"),
     ],
     "conv_parameters": [
         (
             "the formula",
             _PARAMS.format("out_maps * (in_maps * kernel_size * kernel_size + 1)"),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -1198,42 +1198,42 @@ for layer in [nn.Conv2d(1, 6, 5), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.AvgPo
             _PARAMS.format(
                 "sum(p.numel() for p in nn.Conv2d(in_maps, out_maps, kernel_size).parameters())"
             ),
-            C,
+            OK,
             "correct (",
         ),
         (
             "numpy int",
             _PARAMS.format("np.int64(out_maps) * (in_maps * kernel_size**2 + 1)"),
-            C,
+            OK,
             "correct (",
         ),
         (
             "biases forgotten",
             _PARAMS.format("out_maps * in_maps * kernel_size * kernel_size"),
-            I,
+            BAD,
             "Biases forgotten",
         ),
         (
             "bias per input map",
             _PARAMS.format("out_maps * in_maps * (kernel_size * kernel_size + 1)"),
-            I,
+            BAD,
             "A bias per input map",
         ),
         (
             "k weights",
             _PARAMS.format("out_maps * (in_maps * kernel_size + 1)"),
-            I,
+            BAD,
             "Kernel counted as k weights",
         ),
         (
             "a string",
             _PARAMS.format("str(out_maps * (in_maps * kernel_size**2 + 1))"),
-            I,
+            BAD,
             "it returned a str",
         ),
     ],
     "c3_table": [
-        ("lib's table", "def c3_table():\n    return c3_connections()", C, "correct ("),
+        ("lib's table", "def c3_table():\n    return c3_connections()", OK, "correct ("),
         (
             "rows modulo 6",
             """
@@ -1247,13 +1247,13 @@ def c3_table():
     table[15] = True
     return table
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "transposed",
             "def c3_table():\n    return c3_connections().T",
-            I,
+            BAD,
             "Rows and columns swapped",
         ),
         (
@@ -1266,7 +1266,7 @@ def c3_table():
         table[j, start : start + n] = True
     return table
 """,
-            I,
+            BAD,
             "No wrap-around",
         ),
         (
@@ -1279,65 +1279,70 @@ def c3_table():
         table[12 + j, j : j + 4] = True
     return table
 """,
-            I,
+            BAD,
             "Maps 12-14 contiguous",
         ),
     ],
     "small_c3_shapes": [
-        ("tuples", "small_c3_shapes = ((16, 12, 12), (16, 6, 6), (120, 2, 2), 480)", C, "correct."),
-        ("lists", "small_c3_shapes = [[16, 12, 12], [16, 6, 6], [120, 2, 2], 480]", C, "correct."),
+        (
+            "tuples",
+            "small_c3_shapes = ((16, 12, 12), (16, 6, 6), (120, 2, 2), 480)",
+            OK,
+            "correct.",
+        ),
+        ("lists", "small_c3_shapes = [[16, 12, 12], [16, 6, 6], [120, 2, 2], 480]", OK, "correct."),
         (
             "torch.Size and a numpy int",
             "small_c3_shapes = (torch.Size([16, 12, 12]), torch.Size([16, 6, 6]), torch.Size([120, 2, 2]), np.int64(480))",
-            C,
+            OK,
             "correct.",
         ),
         (
             "C5 1x1",
             "small_c3_shapes = ((16, 12, 12), (16, 6, 6), (120, 2, 2), 120)",
-            I,
+            BAD,
             "C5 taken as 1x1",
         ),
         (
             "kernel unchanged",
             "small_c3_shapes = ((16, 10, 10), (16, 5, 5), (120, 1, 1), 120)",
-            I,
+            BAD,
             "The kernel was not changed",
         ),
         (
             "a string",
             "small_c3_shapes = ((16, 12, 12), (16, 6, 6), (120, 2, 2), '480')",
-            I,
+            BAD,
             "whole numbers",
         ),
     ],
     "squash": [
-        ("numpy", _SQUASH.format("1.7159 * np.tanh(2 * a / 3)"), C, "correct ("),
+        ("numpy", _SQUASH.format("1.7159 * np.tanh(2 * a / 3)"), OK, "correct ("),
         (
             "float32",
             "def squash(a):\n    a = np.asarray(a, dtype=np.float32)\n    return np.float32(1.7159) * np.tanh(np.float32(2 / 3) * a)",
-            C,
+            OK,
             "correct (",
         ),
         (
             "torch",
             "def squash(a):\n    return (1.7159 * torch.tanh(torch.as_tensor(a) * 2 / 3)).numpy()",
-            C,
+            OK,
             "correct (",
         ),
-        ("lib's", "def squash(a):\n    return scaled_tanh(a)", C, "correct ("),
-        ("plain tanh", _SQUASH.format("np.tanh(a)"), I, "Plain tanh"),
-        ("amplitude missing", _SQUASH.format("np.tanh(2 * a / 3)"), I, "Amplitude missing"),
+        ("lib's", "def squash(a):\n    return scaled_tanh(a)", OK, "correct ("),
+        ("plain tanh", _SQUASH.format("np.tanh(a)"), BAD, "Plain tanh"),
+        ("amplitude missing", _SQUASH.format("np.tanh(2 * a / 3)"), BAD, "Amplitude missing"),
         (
             "slope upside down",
             _SQUASH.format("1.7159 * np.tanh(3 * a / 2)"),
-            I,
+            BAD,
             "Slope upside down",
         ),
-        ("ReLU", _SQUASH.format("np.maximum(a, 0)"), I, "Modern activation"),
+        ("ReLU", _SQUASH.format("np.maximum(a, 0)"), BAD, "Modern activation"),
     ],
     "rbf_distances": [
-        ("broadcasting", _RBF.format(_D2), C, "correct ("),
+        ("broadcasting", _RBF.format(_D2), OK, "correct ("),
         (
             "loops",
             """
@@ -1348,14 +1353,14 @@ def rbf_distances(f6, prototypes):
             out[n, i] = np.sum((f6[n] - prototypes[i]) ** 2)
     return out
 """,
-            C,
+            OK,
             "correct (",
         ),
         (
             "SciPy",
             "from scipy.spatial.distance import cdist\n\n"
             + _RBF.format('cdist(f6, prototypes, "sqeuclidean")'),
-            C,
+            OK,
             "correct (",
         ),
         (
@@ -1365,13 +1370,13 @@ def rbf_distances(f6, prototypes):
                     "prototypes[None]", "prototypes.astype(np.float32)[None]"
                 )
             ),
-            C,
+            OK,
             "correct (",
         ),
-        ("square root", _RBF.format(f"np.sqrt({_D2})"), I, "Square root taken"),
-        ("transposed", _RBF.format(f"{_D2}.T"), I, "Rows and columns swapped"),
-        ("dot product", _RBF.format("f6 @ prototypes.T"), I, "Dot product"),
-        ("mean", _RBF.format(f"{_D2} / f6.shape[1]"), I, "Mean instead of sum"),
+        ("square root", _RBF.format(f"np.sqrt({_D2})"), BAD, "Square root taken"),
+        ("transposed", _RBF.format(f"{_D2}.T"), BAD, "Rows and columns swapped"),
+        ("dot product", _RBF.format("f6 @ prototypes.T"), BAD, "Dot product"),
+        ("mean", _RBF.format(f"{_D2} / f6.shape[1]"), BAD, "Mean instead of sum"),
     ],
 }
 
