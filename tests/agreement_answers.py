@@ -1232,55 +1232,71 @@ for layer in [nn.Conv2d(1, 6, 5), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.AvgPo
             "it returned a str",
         ),
     ],
-    "c3_table": [
-        ("lib's table", "def c3_table():\n    return c3_connections()", OK, "correct ("),
+    "sparse_parameters": [
         (
-            "rows modulo 6",
+            "sum of the table",
+            "def sparse_parameters(table, kernel_size):\n    return int(table.sum()) * kernel_size**2 + len(table)",
+            OK,
+            "correct (",
+        ),
+        (
+            "row by row",
             """
-def c3_table():
-    table = np.zeros((16, 6), dtype=bool)
-    for j in range(6):
-        table[j, [(j + d) % 6 for d in range(3)]] = True
-        table[6 + j, [(j + d) % 6 for d in range(4)]] = True
-    for j in range(3):
-        table[12 + j, [j, j + 1, (j + 3) % 6, (j + 4) % 6]] = True
-    table[15] = True
-    return table
+def sparse_parameters(table, kernel_size):
+    total = 0
+    for row in table:
+        total += int(np.count_nonzero(row)) * kernel_size * kernel_size + 1
+    return total
 """,
             OK,
             "correct (",
         ),
         (
-            "transposed",
-            "def c3_table():\n    return c3_connections().T",
-            BAD,
-            "Rows and columns swapped",
+            "a numpy int",
+            "def sparse_parameters(table, kernel_size):\n    return np.sum(table) * kernel_size**2 + table.shape[0]",
+            OK,
+            "correct (",
         ),
         (
-            "no wrap-around",
+            "torch's count of a masked layer",
             """
-def c3_table():
-    table = c3_connections().copy()
-    for j, start, n in [(4, 4, 3), (5, 5, 3), (9, 3, 4), (10, 4, 4), (11, 5, 4)]:
-        table[j] = False
-        table[j, start : start + n] = True
-    return table
+def sparse_parameters(table, kernel_size):
+    rows, columns = table.shape
+    weight = torch.zeros(rows, columns, kernel_size, kernel_size)
+    return int(weight[torch.from_numpy(np.asarray(table, dtype=bool))].numel()) + rows
 """,
-            BAD,
-            "No wrap-around",
+            OK,
+            "correct (",
         ),
         (
-            "12-14 contiguous",
-            """
-def c3_table():
-    table = c3_connections().copy()
-    for j in range(3):
-        table[12 + j] = False
-        table[12 + j, j : j + 4] = True
-    return table
-""",
+            "biases forgotten",
+            "def sparse_parameters(table, kernel_size):\n    return int(table.sum()) * kernel_size**2",
             BAD,
-            "Maps 12-14 contiguous",
+            "Biases forgotten",
+        ),
+        (
+            "bias per connection",
+            "def sparse_parameters(table, kernel_size):\n    return int(table.sum()) * (kernel_size**2 + 1)",
+            BAD,
+            "A bias per connection",
+        ),
+        (
+            "table not used",
+            "def sparse_parameters(table, kernel_size):\n    rows, columns = table.shape\n    return rows * (columns * kernel_size**2 + 1)",
+            BAD,
+            "Table not used",
+        ),
+        (
+            "a bias per input map",
+            "def sparse_parameters(table, kernel_size):\n    return int(table.sum()) * kernel_size**2 + table.shape[1]",
+            BAD,
+            "A bias per input map",
+        ),
+        (
+            "a float",
+            "def sparse_parameters(table, kernel_size):\n    return table.sum() * kernel_size**2 + len(table) + 0.5",
+            BAD,
+            "which is not the count",
         ),
     ],
     "small_c3_shapes": [
