@@ -462,3 +462,50 @@ def test_student_version_of_each_chapter_runs_clean(path, tmp_path):
     )
     target = student_version.write_student_version(path, tmp_path)
     assert student_version.run_problems(target) == []
+
+
+def test_progress_checks_every_exercise_of_the_chapter_again(capsys):
+    namespace = {
+        "corner_value": 27,
+        "output_shape": (4, 5),
+        "cross_correlate2d": lambda image, kernel: conv2d(image, kernel),
+        "convolve2d_true": 7,
+    }
+    results = ex.progress(namespace)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Chapter 1: 2 of 6 points."
+    assert [r.status for r in results] == [
+        "correct",
+        "incorrect",
+        "correct",
+        "error",
+        "not attempted",
+        "not attempted",
+    ]
+    assert out[1] == "  corner_value: correct."
+    assert "Rows and columns swapped" in out[2] and "must be a function" in "\n".join(out)
+    assert "not defined: run its answer cell" in out[-1]
+    # Without a namespace, the caller's global variables: a notebook's.
+    notebook = {"ex": ex, "corner_value": 27}
+    exec("results = ex.progress()", notebook)
+    assert [r.status for r in notebook["results"]][:2] == ["correct", "not attempted"]
+    capsys.readouterr()
+
+
+def test_the_exercises_data_are_the_same_in_the_notebook_and_in_the_grader():
+    """``ex.NAME`` data come from lib.exercises.data, which the grader's stand-in for the
+    checkers offers under the same names."""
+    import grade_runner
+
+    from lib.exercises import data
+
+    for chapter, names in data.PUBLIC.items():
+        module = importlib.import_module(f"lib.exercises.chapter{chapter}")
+        stand_in = type(sys)("stand_in")
+        stand_in.__name__ = f"lib.exercises.chapter{chapter}"
+        grade_runner._DataLoader(chapter).exec_module(stand_in)
+        for name in names:
+            assert np.array_equal(getattr(stand_in, name), getattr(module, name)), name
+        exercise = chapter_exercises(chapter)[0].name
+        with pytest.raises(AttributeError, match="not available while a submission is graded"):
+            getattr(stand_in, exercise)

@@ -779,4 +779,3 @@ class ValueExercise(Exercise):
     def solution(self):
         """Print the worked solution."""
         print(self.explanation or f"The answer is {self.answer!r}.")
-# patched
