@@ -151,9 +151,9 @@ def test_check_and_grader_agree_and_are_right(chapter):
     assert not problems, "\n".join(problems)
 
 
-def test_every_named_mistake_of_a_function_exercise_has_a_wrong_answer():
-    """The table covers the classic mistakes: at least three wrong answers per exercise,
-    and a right one in at least three forms."""
+def test_every_exercise_has_right_answers_in_several_forms_and_wrong_ones():
+    """The table covers every checked exercise with at least two forms of a right answer
+    and three wrong answers."""
     for number in ANSWERS:
         for exercise, items in ((e, ANSWERS[number][e.name]) for e in chapter_exercises(number)):
             right = [a for a in items if a[2] == "correct"]
