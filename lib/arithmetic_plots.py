@@ -333,10 +333,14 @@ def output_grid_widget(n=5, kernel_size=3, padding=0, stride=1, dilation=1):
 
     return widgets.interactive(
         draw,
-        n=widgets.IntSlider(n, 1, 10, description="size n"),
-        kernel_size=widgets.IntSlider(kernel_size, 1, 6, description="kernel k"),
-        padding=widgets.IntSlider(padding, 0, 4, description="padding p"),
-        stride=widgets.IntSlider(stride, 1, 4, description="stride s"),
-        dilation=widgets.IntSlider(dilation, 1, 3, description="dilation d"),
+        n=widgets.IntSlider(n, 1, 10, description="size n", continuous_update=False),
+        kernel_size=widgets.IntSlider(
+            kernel_size, 1, 6, description="kernel k", continuous_update=False
+        ),
+        padding=widgets.IntSlider(padding, 0, 4, description="padding p", continuous_update=False),
+        stride=widgets.IntSlider(stride, 1, 4, description="stride s", continuous_update=False),
+        dilation=widgets.IntSlider(
+            dilation, 1, 3, description="dilation d", continuous_update=False
+        ),
         mark_unread=widgets.Checkbox(False, description="cross out unread pixels"),
     )

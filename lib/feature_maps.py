@@ -272,8 +272,8 @@ def channel_sum_widget(input, weight, bias=0, *, names=None):
 
     return widgets.interactive(
         draw,
-        y=widgets.IntSlider(0, 0, rows - 1, description="row y"),
-        x=widgets.IntSlider(0, 0, cols - 1, description="column x"),
+        y=widgets.IntSlider(0, 0, rows - 1, description="row y", continuous_update=False),
+        x=widgets.IntSlider(0, 0, cols - 1, description="column x", continuous_update=False),
     )
 
 

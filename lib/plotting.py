@@ -332,6 +332,6 @@ def sliding_window_widget(image, kernel, *, padding=0, stride=1, dilation=1):
 
     return widgets.interactive(
         draw,
-        y=widgets.IntSlider(0, 0, n_rows - 1, description="row y"),
-        x=widgets.IntSlider(0, 0, n_cols - 1, description="column x"),
+        y=widgets.IntSlider(0, 0, n_rows - 1, description="row y", continuous_update=False),
+        x=widgets.IntSlider(0, 0, n_cols - 1, description="column x", continuous_update=False),
     )

@@ -219,7 +219,9 @@ def pooling_window_widget(image):
     """Controls for the window's size, stride, padding and ceil mode, and its position.
 
     For readers running the notebook; the website shows
-    :func:`pooling_window_animation` instead, because a slider does nothing there.
+    :func:`pooling_window_animation` instead, because a slider does nothing there. The
+    figure is drawn once per change, when a slider is released (a redraw takes about
+    0.2 s, too long to follow a drag).
     Settings that break a pooling rule (padding more than half the window, a window
     larger than the input) print the rule instead of a figure.
 
@@ -235,15 +237,18 @@ def pooling_window_widget(image):
     import ipywidgets as widgets  # only needed in a running notebook
 
     image = as_array(image, "image")
-    kernel = widgets.IntSlider(2, 1, 4, description="kernel_size")
-    stride = widgets.IntSlider(2, 1, 4, description="stride")
-    padding = widgets.IntSlider(0, 0, 2, description="padding")
+    kernel = widgets.IntSlider(2, 1, 4, description="kernel_size", continuous_update=False)
+    stride = widgets.IntSlider(2, 1, 4, description="stride", continuous_update=False)
+    padding = widgets.IntSlider(0, 0, 2, description="padding", continuous_update=False)
     ceil = widgets.Checkbox(False, description="ceil_mode")
     include = widgets.Checkbox(True, description="count_include_pad")
-    position = widgets.IntSlider(0, 0, 0, description="output cell")
+    position = widgets.IntSlider(0, 0, 0, description="output cell", continuous_update=False)
     out = widgets.Output()
+    adjusting = []  # non-empty while redraw moves the position slider's bounds
 
     def redraw(*_):
+        if adjusting:  # the position clamped by a new maximum: this redraw draws it
+            return
         args = (kernel.value, stride.value, padding.value, ceil.value, include.value)
         with out:
             out.clear_output(wait=True)
@@ -252,7 +257,11 @@ def pooling_window_widget(image):
             except ValueError as error:
                 print(error)
                 return
-            position.max = maxed.size - 1
+            adjusting.append(True)
+            try:
+                position.max = maxed.size - 1
+            finally:
+                adjusting.clear()
             y, x = divmod(min(position.value, maxed.size - 1), maxed.shape[1])
             pooling_window_figure(
                 image,

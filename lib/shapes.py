@@ -88,7 +88,13 @@ def output_size(n, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False
     >>> output_size(3, 5)
     Traceback (most recent call last):
     ...
-    ValueError: kernel_size 5 (dilated span 5) is larger than the padded input, n + padding = 3
+    ValueError: kernel_size 5 (dilated span 5) is larger than the padded input,
+    n + 2 * padding = 3 + 2 * 0 = 3
+    >>> output_size(3, 5, padding=(0, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: kernel_size 5 (dilated span 5) is larger than the padded input,
+    n + before + after = 3 + 0 + 1 = 4
     """
     n = as_int(n, "n", minimum=1)
     kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
@@ -100,9 +106,14 @@ def output_size(n, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False
     size = _output_size(n, kernel_size, stride, before, after, dilation, ceil_mode)
     if size < 1:
         span = dilation * (kernel_size - 1) + 1
+        total = n + before + after
+        if before == after:  # the padding counts twice, once per side
+            padded = f"n + 2 * padding = {n} + 2 * {before} = {total}"
+        else:
+            padded = f"n + before + after = {n} + {before} + {after} = {total}"
         raise ValueError(
-            f"kernel_size {kernel_size} (dilated span {span}) is larger than the padded input, "
-            f"n + padding = {n + before + after}"
+            f"kernel_size {kernel_size} (dilated span {span}) is larger than the padded "
+            f"input, {padded}"
         )
     return size
 

@@ -52,17 +52,34 @@ def test_hints_come_one_level_at_a_time_then_say_none_are_left(capsys):
         "ex-f",
         reference=abs,
         model=abs,
-        make_cases=lambda rng, hidden: [],
+        make_cases=lambda rng, hidden: [Case((np.array([-1.0, 2.0]),), "two numbers")],
         hints=["first", "second"],
     )
+    wrong = lambda x: x  # noqa: E731
+    assert exercise.verdict(wrong).advice == " ex.f.hint() gives a hint."
     exercise.hint()
     exercise.hint()
     exercise.hint()
     assert capsys.readouterr().out.splitlines() == [
         "Hint 1 of 2: first",
         "Hint 2 of 2: second",
-        "No more hints: that was the last of 2. solution() shows a solution.",
+        "No more hints (2 in all): hint(n) shows hint n again, solution() a solution.",
     ]
+    # After the last hint, a wrong answer's verdict no longer offers one more.
+    result = exercise.verdict(wrong)
+    assert result.advice == " ex.f.hint(n) shows hint n again, ex.f.solution() a solution."
+    assert "hint() gives" not in str(result)
+    exercise.hint(1)
+    assert capsys.readouterr().out == "Hint 1 of 2: first\n"
+    for bad in (0, 3, "1", True):
+        with pytest.raises(ValueError, match="n must be a hint's number, 1 to 2"):
+            exercise.hint(bad)
+
+
+def test_hint_n_counts_as_seen():
+    exercise = ValueExercise("v", "ex-v", answer=1, hints=["a", "b"])
+    exercise.hint(2)
+    assert exercise.verdict(2).advice.startswith(" ex.v.hint(n) shows hint n again")
 
 
 def test_check_output_is_deterministic(capsys):
@@ -354,7 +371,7 @@ def test_student_version_of_the_fixture(tmp_path):
         e[1] for e in exercise_notebooks.EXERCISES
     ]
     assert all(c.metadata.deletable is False for c in answers)
-    checks = [c for c in nb.cells if ".check(" in c.source]
+    checks = [c for c in nb.cells if c.cell_type == "code" and ".check(" in c.source]
     assert len(checks) == 6 and all(c.metadata.editable is False for c in checks)
     assert "Some text, then a worked example." in text and "Gone." not in text
 
@@ -445,3 +462,50 @@ def test_student_version_of_each_chapter_runs_clean(path, tmp_path):
     )
     target = student_version.write_student_version(path, tmp_path)
     assert student_version.run_problems(target) == []
+
+
+def test_progress_checks_every_exercise_of_the_chapter_again(capsys):
+    namespace = {
+        "corner_value": 27,
+        "output_shape": (4, 5),
+        "cross_correlate2d": lambda image, kernel: conv2d(image, kernel),
+        "convolve2d_true": 7,
+    }
+    results = ex.progress(namespace)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Chapter 1: 2 of 6 points."
+    assert [r.status for r in results] == [
+        "correct",
+        "incorrect",
+        "correct",
+        "error",
+        "not attempted",
+        "not attempted",
+    ]
+    assert out[1] == "  corner_value: correct."
+    assert "Rows and columns swapped" in out[2] and "must be a function" in "\n".join(out)
+    assert "not defined: run its answer cell" in out[-1]
+    # Without a namespace, the caller's global variables: a notebook's.
+    notebook = {"ex": ex, "corner_value": 27}
+    exec("results = ex.progress()", notebook)
+    assert [r.status for r in notebook["results"]][:2] == ["correct", "not attempted"]
+    capsys.readouterr()
+
+
+def test_the_exercises_data_are_the_same_in_the_notebook_and_in_the_grader():
+    """``ex.NAME`` data come from lib.exercises.data, which the grader's stand-in for the
+    checkers offers under the same names."""
+    import grade_runner
+
+    from lib.exercises import data
+
+    for chapter, names in data.PUBLIC.items():
+        module = importlib.import_module(f"lib.exercises.chapter{chapter}")
+        stand_in = type(sys)("stand_in")
+        stand_in.__name__ = f"lib.exercises.chapter{chapter}"
+        grade_runner._DataLoader(chapter).exec_module(stand_in)
+        for name in names:
+            assert np.array_equal(getattr(stand_in, name), getattr(module, name)), name
+        exercise = chapter_exercises(chapter)[0].name
+        with pytest.raises(AttributeError, match="not available while a submission is graded"):
+            getattr(stand_in, exercise)

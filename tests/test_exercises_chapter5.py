@@ -21,7 +21,7 @@ def test_exercises_are_in_the_chapters_order():
     assert [e.name for e in chapter_exercises(5)] == [
         "shapes_36",
         "conv_parameters",
-        "c3_table",
+        "sparse_parameters",
         "small_c3_shapes",
         "squash",
         "rbf_distances",
@@ -39,7 +39,10 @@ def test_references_agree_with_the_models():
     assert ex._conv_parameters_model(16, 120, 5) == params["C5"]
     modern = {row["layer"]: row["parameters"] for row in parameter_table(LeNet5Modern())}
     assert ex._conv_parameters_model(6, 16, 5) == modern["C3"]
-    assert np.array_equal(ex._c3_table_model(), c3_connections())
+    # C3's own count: the paper's 1,516 parameters.
+    assert ex._sparse_parameters_model(c3_connections(), 5) == params["C3"] == 1516
+    full = np.ones((16, 6), dtype=bool)
+    assert ex._sparse_parameters_model(full, 5) == ex._conv_parameters_model(6, 16, 5)
     x = np.linspace(-5, 5, 11)
     assert np.allclose(ex._scaled_tanh_model(x), scaled_tanh(x))
 
@@ -88,9 +91,20 @@ def test_rbf_reference_is_the_models_output_layer():
         (ex.conv_parameters, lambda i, o, k: o * (i * k + 1), "Kernel counted as k weights"),
         (ex.conv_parameters, lambda i, o, k: o * i * k * k + 1, "One bias in all"),
         (ex.conv_parameters, lambda i, o, k: o * (k * k + 1), "A kernel per output map only"),
-        (ex.c3_table, lambda: c3_connections().T, "Rows and columns swapped"),
-        (ex.c3_table, ex._without_wrap, "No wrap-around"),
-        (ex.c3_table, ex._12_to_14_contiguous, "Maps 12-14 contiguous"),
+        (ex.sparse_parameters, lambda t, k: int(t.sum()) * k * k, "Biases forgotten"),
+        (ex.sparse_parameters, lambda t, k: int(t.sum()) * (k * k + 1), "A bias per connection"),
+        (ex.sparse_parameters, lambda t, k: len(t) * (t.shape[1] * k * k + 1), "Table not used"),
+        (
+            ex.sparse_parameters,
+            lambda t, k: int(t.sum()) * k + len(t),
+            "Kernel counted as k weights",
+        ),
+        (ex.sparse_parameters, lambda t, k: int(t.sum()) * k * k + 1, "One bias in all"),
+        (
+            ex.sparse_parameters,
+            lambda t, k: int(t.sum()) * k * k + t.shape[1],
+            "A bias per input map",
+        ),
         (ex.squash, np.tanh, "Plain tanh"),
         (ex.squash, lambda a: np.tanh(2 * np.asarray(a) / 3), "Amplitude missing"),
         (ex.squash, lambda a: 1.7159 * np.tanh(a), "Slope missing"),
@@ -121,7 +135,7 @@ def test_each_classic_mistake_is_named(exercise, wrong, name, capsys):
          "Pooling with stride 1"),
         (ex.shapes_36, ((32, 32), (16, 16), (12, 12), (6, 6), (2, 2)), "Maps missing"),
         (ex.shapes_36, (6, 32, 32), "Answer five shapes"),
-        (ex.shapes_36, [[6, 32, 32]] * 5, "is not the answer"),
+        (ex.shapes_36, [[6, 32, 32]] * 5, "entries 2, 3, 4, 5 of"),
         (ex.small_c3_shapes, ((16, 12, 12), (16, 6, 6), (120, 2, 2), 120), "C5 taken as 1x1"),
         (ex.small_c3_shapes, ((16, 11, 11), (16, 5, 5), (120, 0, 0), 0), "One row short"),
         (ex.small_c3_shapes, ((16, 10, 10), (16, 5, 5), (120, 1, 1), 120),
@@ -149,7 +163,9 @@ def test_conv_parameters_wrong_types_are_told(capsys):
     ).status == ("correct")
 
 
-def test_c3_table_accepts_zeros_and_ones(capsys):
-    assert verdict(ex.c3_table, lambda: ex._c3_table_model().astype(int), capsys).status == (
-        "correct"
-    )
+def test_sparse_parameters_is_its_own_exercise_not_chapter_3s():
+    """Chapter 3 builds C3's table; chapter 5 counts what it saves, under its own label."""
+    from lib.exercises import chapter3
+
+    assert ex.sparse_parameters.label == "ch5-ex-sparse-parameters"
+    assert not hasattr(ex, "c3_table") and hasattr(chapter3, "c3_table")

@@ -64,3 +64,60 @@ def test_widget_builds_and_survives_bad_settings(capsys):
     padding.value = 1
     assert position.max == 8
     plt.close("all")
+
+
+def test_widget_draws_once_when_a_change_lowers_the_position_maximum(monkeypatch):
+    """Moving the stride or the kernel can lower the "output cell" maximum, which clamps
+    the position: that is one change, and one figure, not two."""
+    import lib.pooling_plots
+
+    drawn = []
+    figure = lib.pooling_plots.pooling_window_figure
+    monkeypatch.setattr(
+        lib.pooling_plots,
+        "pooling_window_figure",
+        lambda *a, **k: drawn.append(a) or figure(*a, **k),
+    )
+    widget = pooling_window_widget(X5)
+    controls, _ = widget.children
+    kernel, stride, _ = controls.children[0].children
+    position = controls.children[1].children[2]
+    stride.value = 1  # 4 x 4 outputs
+    position.value = position.max = 15
+    drawn.clear()
+    stride.value = 2  # 2 x 2 outputs: the position falls to 3
+    assert position.max == 3 and position.value == 3
+    assert len(drawn) == 1
+    drawn.clear()
+    kernel.value = 4  # one window: the position falls to 0
+    assert position.value == 0 and len(drawn) == 1
+    plt.close("all")
+
+
+def test_every_slider_of_lib_redraws_on_release():
+    """A redraw takes 0.2 to 0.5 s: following every movement of a drag would lag."""
+    import ipywidgets as widgets
+
+    from lib.arithmetic_plots import output_grid_widget
+    from lib.feature_maps import channel_sum_widget
+    from lib.plotting import sliding_window_widget
+
+    built = [
+        pooling_window_widget(X5),
+        output_grid_widget(),
+        channel_sum_widget(np.ones((2, 5, 5)), np.ones((2, 3, 3))),
+        sliding_window_widget(np.ones((5, 5)), np.ones((3, 3))),
+    ]
+    sliders = []
+
+    def walk(widget):
+        if isinstance(widget, widgets.IntSlider):
+            sliders.append(widget)
+        for child in getattr(widget, "children", ()):
+            walk(child)
+
+    for widget in built:
+        walk(widget)
+    assert len(sliders) >= 10
+    assert all(s.continuous_update is False for s in sliders)
+    plt.close("all")

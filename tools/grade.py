@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -376,6 +377,26 @@ def imports_of(nb):
 # --- grading ----------------------------------------------------------------------------------
 
 
+def outcome(data):
+    """The :class:`Outcome` that one outcome of the check step stands for (see
+    ``grade_runner``), read without running any of the submission's code.
+
+    Examples
+    --------
+    >>> outcome({"value": encode([1, 2]), "mutated": False}).value
+    [1, 2]
+    >>> outcome({"not_callable": "an int"}).not_callable
+    'an int'
+    """
+    return Outcome(
+        value=decode(data["value"]) if "value" in data else None,
+        raised=str(data["raised"]) if "raised" in data else None,
+        not_implemented=bool(data.get("not_implemented")),
+        mutated=bool(data.get("mutated")),
+        not_callable=str(data["not_callable"]) if "not_callable" in data else None,
+    )
+
+
 @dataclass
 class CheckRecord:
     """What the check step saw of one exercise."""
@@ -688,15 +709,7 @@ class Grader:
                 f"error. Its answer cell does not define {name}{because}.",
                 exercise.points,
             )
-        outcomes = [
-            Outcome(
-                value=decode(o["value"]) if "value" in o else None,
-                raised=str(o["raised"]) if "raised" in o else None,
-                not_implemented=bool(o.get("not_implemented")),
-                mutated=bool(o.get("mutated")),
-            )
-            for o in record.outcomes
-        ]
+        outcomes = [outcome(o) for o in record.outcomes]
         try:
             result = exercise.judge(cases, outcomes)
         except Exception as error:  # a grader bug must not cost the row
@@ -704,11 +717,10 @@ class Grader:
                 name, ERROR, f"error. It could not be judged ({error!r}).", exercise.points
             )
         if record.cell_error and result.status != "correct":
-            result = Result(
-                name,
-                result.status,
-                f"{result.message} (Run on its own, its answer cell raised {record.cell_error}.)",
-                result.points,
+            result = dataclasses.replace(
+                result,
+                message=f"{result.message} (Run on its own, its answer cell raised "
+                f"{record.cell_error}.)",
             )
         return result
 
@@ -876,7 +888,7 @@ def feedback_text(row, total, level, chapter):
     if row.reason:
         lines += [wrap(f"Note: {row.reason}"), ""]
     for r in row.results:
-        lines += [wrap(f"{r.exercise} ({r.score:g} / {r.points:g}): {r.message}"), ""]
+        lines += [wrap(f"{r.exercise} ({r.score:g} / {r.points:g}): {r.message}{r.advice}"), ""]
     lines += [wrap(f"Note: {note}") for note in row.notes]
     if row.notebook_run:
         lines += [

@@ -26,19 +26,22 @@ Two modes:
     An exercise with ``evaluate`` false was checked by an earlier process that stopped:
     its cell only runs, for the definitions later answers may use. The chapters'
     checkers (``lib.exercises.chapterN``, which hold the reference solutions) cannot be
-    imported here.
+    imported here: in their place, ``from lib.exercises import chapter1 as ex`` gives
+    the chapter's exercise data (``ex.CORNER_IMAGE``), as the notebook has them.
     Events: ``ready``; then per exercise ``begin``, ``cell_error`` (when its cell
     raised), ``missing`` (when the name is not defined), one ``case`` per case with an
     ``outcome``, and ``end``.
 
-An outcome is ``{"value": <encoded>, "mutated": bool}`` or ``{"raised": "Type:
-message", "not_implemented": bool}``. Values travel as :func:`encode` makes them: JSON for
+An outcome is ``{"value": <encoded>, "mutated": bool}``, ``{"raised": "Type:
+message", "not_implemented": bool}``, or ``{"not_callable": "an int"}`` for a function
+exercise whose answer is not a function. Values travel as :func:`encode` makes them: JSON for
 plain data, ``.npy`` bytes (never pickles) for arrays, and only a type's name for
 anything else. :func:`decode`, used by the grader, reads them back without running any
 code of the submission.
 """
 
 import base64
+import importlib.util
 import io
 import json
 import os
@@ -48,14 +51,15 @@ import sys
 
 import numpy as np
 
-from lib.exercises.checker import CALLS_A_STUB, stub_called
+from lib.exercises.checker import CALLS_A_STUB, stub_called, type_name
 
 #: The largest array (bytes) that travels back to the grader; a bigger one is "opaque".
 MAX_ARRAY_BYTES = 8 * 2**20
 #: The most items of a list or tuple, and how deep they may nest, that travel back.
 MAX_ITEMS, MAX_DEPTH = 10_000, 4
 #: The modules that a submission cannot import in ``check`` mode: the chapters' checkers,
-#: which hold the reference solutions.
+#: which hold the reference solutions. ``lib.exercises.chapterN`` gives the chapter's
+#: exercise data instead (see :class:`_Checkers`).
 BLOCKED = "lib.exercises.chapter"
 
 
@@ -77,6 +81,12 @@ def encode(value, depth=0):
     (array([0, 1, 2]), None, 2.5)
     >>> type(decode(encode(object()))).__name__
     'object'
+
+    A tuple's subclass, such as ``torch.Size``, travels as a tuple:
+
+    >>> import torch
+    >>> decode(encode(torch.Size([16, 6, 5, 5])))
+    (16, 6, 5, 5)
     """
     if value is None or value is Ellipsis:
         return {"t": "none" if value is None else "ellipsis"}
@@ -91,8 +101,10 @@ def encode(value, depth=0):
                 "t": "ndarray" if isinstance(value, np.ndarray) else "scalar",
                 "npy": _npy(array),
             }
-    elif type(value) in (list, tuple) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
-        return {"t": type(value).__name__, "items": [encode(v, depth + 1) for v in value]}
+    elif isinstance(value, list | tuple) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
+        # Subclasses too (torch.Size, a namedtuple): the checkers see them as what they are.
+        kind = "list" if isinstance(value, list) else "tuple"
+        return {"t": kind, "items": [encode(v, depth + 1) for v in value]}
     return {"t": "opaque", "type": type(value).__name__}
 
 
@@ -164,19 +176,91 @@ def call(function, args):
         isinstance(a, np.ndarray) and (a.shape != c.shape or not np.array_equal(a, c))
         for a, c in zip(args, copies, strict=True)
     )
-    return {"value": encode(value), "mutated": bool(mutated)}
+    return {"value": safe_encode(value), "mutated": bool(mutated)}
+
+
+def safe_encode(value):
+    """:func:`encode`, or an opaque value when the answer's own code fails while it is
+    read (a list subclass whose iteration raises)."""
+    try:
+        return encode(value)
+    except Exception:
+        return {"t": "opaque", "type": type(value).__name__}
+
+
+def outcomes_of(kind, answer, cases):
+    """The outcomes of one answer, one by one, as the check step sends them back.
+
+    Parameters
+    ----------
+    kind : {"function", "value"}
+        The exercise's kind.
+    answer : object
+        What the answer cell defined under the exercise's name.
+    cases : list of list
+        Each case's arguments, encoded (:func:`encode`).
+
+    Yields
+    ------
+    dict
+        A value's one outcome; a function's outcome per case, until a case shows the
+        stub; or, for a function exercise whose answer is not a function, its type.
+    """
+    if kind == "value":
+        yield {"value": safe_encode(answer)}
+        return
+    if not callable(answer):
+        yield {"not_callable": type_name(answer)}
+        return
+    for args in cases:
+        outcome = call(answer, tuple(decode(a) for a in args))
+        yield outcome
+        if outcome.get("not_implemented"):
+            return
 
 
 # --- the process ------------------------------------------------------------------------------
 
 
-class _Blocked:
-    """An import hook that refuses the chapters' checkers (they hold the references)."""
+class _Checkers:
+    """An import hook for the chapters' checkers (they hold the references): in their
+    place, ``lib.exercises.chapterN`` is a module with the chapter's exercise data alone
+    (:mod:`lib.exercises.data`), so that ``ex.CORNER_IMAGE`` means what it means in the
+    notebook. Anything else of ``ex`` raises an AttributeError that says why."""
 
     def find_spec(self, name, path=None, target=None):
-        if name.startswith(BLOCKED):
+        if not name.startswith(BLOCKED):
+            return None
+        match = re.fullmatch(re.escape(BLOCKED) + r"(\d+)", name)
+        if match is None:
             raise ImportError(f"{name} cannot be imported while a submission is graded")
-        return None
+        return importlib.util.spec_from_loader(name, _DataLoader(int(match.group(1))))
+
+
+class _DataLoader:
+    """Makes the stand-in module of one chapter's checkers: its exercise data only."""
+
+    def __init__(self, chapter):
+        self.chapter = chapter
+
+    def create_module(self, spec):
+        return None  # the default module
+
+    def exec_module(self, module):
+        from lib.exercises.data import PUBLIC, public
+
+        names = PUBLIC.get(self.chapter, ())
+        module.__dict__.update(public(self.chapter) if names else {})
+        offered = ", ".join(names) or "nothing"
+
+        def __getattr__(attribute):
+            raise AttributeError(
+                f"{module.__name__}.{attribute} is not available while a submission is "
+                f"graded: an answer cell may use the exercise's data ({offered}), not the "
+                "checkers"
+            )
+
+        module.__getattr__ = __getattr__
 
 
 def _no_sockets(event, args):
@@ -232,7 +316,7 @@ def run_cells(request, emit):
 
 def check_answers(request, emit):
     """``check`` mode: the answer cells on their own, and their answers on the cases."""
-    sys.meta_path.insert(0, _Blocked())
+    sys.meta_path.insert(0, _Checkers())
     namespace = {"__name__": "__main__"}
     for source in request["prelude"]:
         try:
@@ -256,15 +340,10 @@ def check_answers(request, emit):
                 emit(event="cell_error", name=name, error=describe_exception(error))
         if name not in namespace:
             emit(event="missing", name=name)
-        elif exercise["kind"] == "value":
-            emit(event="case", name=name, index=0, outcome={"value": encode(namespace[name])})
         else:
-            function = namespace[name]
-            for index, args in enumerate(exercise["cases"]):
-                outcome = call(function, tuple(decode(a) for a in args))
+            answers = outcomes_of(exercise["kind"], namespace[name], exercise["cases"])
+            for index, outcome in enumerate(answers):
                 emit(event="case", name=name, index=index, outcome=outcome)
-                if outcome.get("not_implemented"):
-                    break
         emit(event="end", name=name)
 
 

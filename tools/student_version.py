@@ -62,7 +62,11 @@ NOTE = (
     "This is the student version of the chapter. Write your answers where it says "
     "`YOUR CODE HERE` or `YOUR ANSWER HERE`, and run the check below each one. When a "
     "notebook is graded, each answer cell is run on its own, after the notebook's imports "
-    "and the answer cells above it: keep everything an answer needs in its cell.\n"
+    "and the answer cells above it: keep everything an answer needs in its cell. It may use "
+    "the data an exercise names (such as `ex.CORNER_IMAGE`), but not the checkers. "
+    "`ex.NAME.check(NAME, seed=1)` checks a function on more inputs, made from the seed; "
+    "`ex.NAME.hint(n)` shows hint `n` again; `ex.progress()` checks every exercise again "
+    "and lists where you stand: run it before you hand the notebook in.\n"
     "```"
 )
 

@@ -5,11 +5,16 @@ In a chapter notebook::
     from lib.exercises import chapter1 as ex
 
     ex.cross_correlate2d.check(cross_correlate2d)  # prints a verdict
+    ex.cross_correlate2d.check(cross_correlate2d, seed=1)  # on more inputs
     ex.cross_correlate2d.hint()                     # one more hint each call
+    ex.cross_correlate2d.hint(2)                    # hint 2 again
     ex.cross_correlate2d.solution()                 # a model solution
+    ex.progress()                                   # the whole chapter, checked again
 
 Each ``chapterN`` module holds its exercises and lists them, in the chapter's order, in
-``EXERCISES``; :mod:`lib.exercises.checker` is the machinery they share. The grader
+``EXERCISES``; :mod:`lib.exercises.checker` is the machinery they share, and
+:mod:`lib.exercises.data` the data the exercises name (``ex.CORNER_IMAGE``), which the
+grader also offers to the answers it runs. The grader
 (``tools/grade.py``) finds a chapter's exercises with :func:`chapter_exercises`.
 """
 

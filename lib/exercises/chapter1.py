@@ -35,20 +35,15 @@ from lib.exercises.checker import (
     Mistake,
     ValueExercise,
     array_problem,
+    make_progress,
+    show,
     type_name,
 )
+from lib.exercises.data import CORNER_IMAGE, CORNER_KERNEL, SHAPE_IMAGE, SHAPE_KERNEL
 from lib.kernels import SOBEL_X, SOBEL_Y
 
-#: The image and kernel of the by-hand exercise ``corner_value``.
-CORNER_IMAGE = np.array([[1, 0, 2, 0], [7, 7, 7, 6], [5, 2, 5, 1], [0, 6, 7, 6]])
-CORNER_KERNEL = np.array([[-1, 2], [3, 1]])
-
-#: The (rows, columns) of the image and of the kernel of the exercise ``output_shape``.
-SHAPE_IMAGE = (7, 5)
-SHAPE_KERNEL = (3, 2)
-
-# Sobel's kernels live in lib.kernels: answer cells import them from there, because the
-# grader hides this module from a submission.
+# The exercises' data (CORNER_IMAGE, ...) live in lib.exercises.data, which the grader
+# offers to answer cells as ``ex.CORNER_IMAGE`` too, while it hides this module.
 
 # The chapter's worked example: a horizontal ramp and a vertical-edge kernel.
 _RAMP = np.arange(1, 26).reshape(5, 5)
@@ -58,12 +53,34 @@ _EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
 # --- cases ----------------------------------------------------------------------------------
 
 
+def _kind(array):
+    if array.dtype == np.uint8:
+        return "uint8"
+    return "integer" if array.dtype.kind in "iu" else "float"
+
+
 def _describe(image, kernel=None):
-    kind = "integer" if image.dtype.kind in "iu" else "float"
-    text = f"a {image.shape[0]}x{image.shape[1]} {kind} image"
+    text = f"a {image.shape[0]}x{image.shape[1]} {_kind(image)} image"
     if kernel is not None:
-        text += f" and a {kernel.shape[0]}x{kernel.shape[1]} kernel"
+        kind = f" {_kind(kernel)}" if _kind(kernel) != _kind(image) else ""
+        text += f" and a {kernel.shape[0]}x{kernel.shape[1]}{kind} kernel"
     return text
+
+
+def _photo_cases(rng, hidden):
+    """A photograph's pixels (uint8, 0 to 255) with a float blur kernel and with an
+    integer edge kernel: an output in the image's dtype truncates the first and wraps
+    the negative values of the second (-5 becomes 251)."""
+    blur, edge = np.full((3, 3), 1 / 9), np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    if hidden:  # kernels of the same kinds: positive floats, integers of both signs
+        blur = rng.uniform(0.05, 0.3, size=(3, 3)).round(3)
+        edge = _kernel(rng, (3, 3), integer=True)
+        edge[0, 0], edge[-1, -1] = -abs(edge[0, 0]) - 1, abs(edge[-1, -1]) + 1
+    cases = []
+    for shape, kernel in [((6, 7), blur), ((5, 6), edge)]:
+        image = rng.integers(0, 256, size=shape).astype(np.uint8)
+        cases.append(Case((image, kernel), _describe(image, kernel)))
+    return cases
 
 
 def _image(rng, shape, integer):
@@ -125,7 +142,7 @@ def _valid_cases(rng, hidden):
     if hidden:
         shapes += [((9, 11), (4, 2), True), ((12, 7), (5, 5), False)]
         shapes += _random_shapes(rng, 6)
-    return cases + [_case(rng, *shape) for shape in shapes]
+    return cases + [_case(rng, *shape) for shape in shapes] + _photo_cases(rng, hidden)
 
 
 def _same_cases(rng, hidden):
@@ -141,7 +158,7 @@ def _same_cases(rng, hidden):
     if hidden:
         shapes += [((8, 10), (5, 3), False), ((11, 9), (7, 7), True)]
         shapes += _random_shapes(rng, 6, odd_kernel=True)
-    return cases + [_case(rng, *shape) for shape in shapes]
+    return cases + [_case(rng, *shape) for shape in shapes] + _photo_cases(rng, hidden)
 
 
 def _sobel_cases(rng, hidden):
@@ -215,6 +232,24 @@ def _long(reference):
         return bool(np.allclose(output[: right.shape[0], : right.shape[1]], right))
 
     return test
+
+
+def _in_image_dtype(output, image, kernel):
+    """The output made in the image's dtype (np.zeros(..., dtype=image.dtype)), where the
+    right one has another: a uint8 photograph's results truncated, or wrapped below 0."""
+    if np.result_type(image, kernel) == image.dtype:
+        raise ValueError("the image's dtype is the right one here")
+    return isinstance(output, np.ndarray) and output.dtype == image.dtype
+
+
+IMAGE_DTYPE = Mistake(
+    "output in the image's dtype",
+    "an output made with dtype=image.dtype cannot hold the results: with a uint8 image, "
+    "a float kernel's results are cut to whole numbers and negative ones wrap around "
+    "(-5 becomes 251). Make the output with dtype=np.result_type(image, kernel), the "
+    "dtype of image * kernel.",
+    test=_in_image_dtype,
+)
 
 
 def _size_mistakes(reference, rule):
@@ -318,7 +353,7 @@ def _shape(value):
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         raise ValueError("Answer a pair (rows, columns), not one number.")
     if not isinstance(value, tuple | list) or len(value) != 2:
-        raise ValueError(f"Answer a pair (rows, columns), like (3, 3); got {value!r}.")
+        raise ValueError(f"Answer a pair (rows, columns), like (3, 3); got {show(value)}.")
     if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in value):
         raise ValueError("Answer a pair of whole numbers (rows, columns).")
     return tuple(int(n) for n in value)
@@ -408,6 +443,7 @@ cross_correlate2d = FunctionExercise(
     make_cases=_valid_cases,
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
+        IMAGE_DTYPE,
         Mistake(
             "kernel flipped",
             "your function computes true convolution, which turns the kernel by 180 "
@@ -440,8 +476,8 @@ cross_correlate2d = FunctionExercise(
         "Loop over the output's positions (y, x). Each entry is the sum of "
         "image[y:y + kH, x:x + kW] * kernel.",
         "Create the output with np.zeros((H - kH + 1, W - kW + 1), "
-        "dtype=np.result_type(image, kernel)), so that integer inputs give integers, and "
-        "do not flip the kernel.",
+        "dtype=np.result_type(image, kernel)): integers for integer inputs, floats when "
+        "the kernel is float (not the image's uint8). Do not flip the kernel.",
     ],
 )
 
@@ -473,6 +509,7 @@ convolve2d_true = FunctionExercise(
     make_cases=_valid_cases,
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
+        IMAGE_DTYPE,
         Mistake(
             "kernel not flipped",
             "this is cross-correlation. True convolution turns the kernel by 180 degrees "
@@ -503,7 +540,8 @@ convolve2d_true = FunctionExercise(
         "True convolution is cross-correlation with the kernel turned by 180 degrees.",
         "kernel[::-1, ::-1] turns a kernel by 180 degrees: it reverses its rows and its columns.",
         "Turn the kernel, then compute the valid cross-correlation as in the previous "
-        "exercise. If you call your cross_correlate2d, keep its cell above this one.",
+        "exercise, with an output of dtype np.result_type(image, kernel). If you call "
+        "your cross_correlate2d, keep its cell above this one.",
     ],
 )
 
@@ -549,6 +587,7 @@ correlate_same = FunctionExercise(
     make_cases=_same_cases,
     problem=_shape_problem(_SAME_RULE),
     mistakes=[
+        IMAGE_DTYPE,
         Mistake(
             "no padding",
             "this is the valid output. Pad (kH - 1) / 2 rows of zeros above and below, and "
@@ -614,7 +653,7 @@ correlate_same = FunctionExercise(
         "np.pad(image, ((ph, ph), (pw, pw))) pads with zeros: its default mode is "
         "'constant', with the value 0.",
         "Pad with ph = (kH - 1) // 2 and pw = (kW - 1) // 2, then compute the valid "
-        "cross-correlation of the padded image.",
+        "cross-correlation of the padded image, in dtype np.result_type(image, kernel).",
     ],
 )
 
@@ -734,3 +773,6 @@ EXERCISES = (
     correlate_same,
     sobel_magnitude,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 1)

@@ -33,19 +33,17 @@ import numbers
 
 import numpy as np
 
-from lib.exercises.checker import Case, FunctionExercise, Mistake, ValueExercise, type_name
-from lib.shapes import output_size, same_padding, unread_positions
-
-#: The four layers of ``predicted_sizes``: (n, kernel_size, stride, padding, dilation).
-PREDICT_LAYERS = (
-    (32, 5, 1, 0, 1),
-    (28, 3, 2, 1, 1),
-    (10, 3, 3, 0, 1),
-    (9, 3, 1, 0, 2),
+from lib.exercises.checker import (
+    Case,
+    FunctionExercise,
+    Mistake,
+    ValueExercise,
+    make_progress,
+    show,
+    type_name,
 )
-
-#: The blog's numbers in ``blog_convention``: input, kernel, stride and its "p".
-BLOG_N, BLOG_K, BLOG_S, BLOG_P = 7, 3, 2, 2
+from lib.exercises.data import BLOG_K, BLOG_N, BLOG_P, BLOG_S, PREDICT_LAYERS
+from lib.shapes import output_size, same_padding, unread_positions
 
 
 def _is_int(value):
@@ -61,7 +59,7 @@ def _ints(count, what):
         if _is_int(value):
             raise ValueError(f"Answer {count} numbers, {what}, not one number.")
         if not isinstance(value, tuple | list) or len(value) != count:
-            raise ValueError(f"Answer a tuple of {count} numbers, {what}; got {value!r}.")
+            raise ValueError(f"Answer a tuple of {count} numbers, {what}; got {show(value)}.")
         if not all(_is_int(v) for v in value):
             raise ValueError("Answer whole numbers (an output size or a padding counts positions).")
         return tuple(int(v) for v in value)
@@ -77,23 +75,6 @@ def _layer_text(n, k, s=1, p=0, d=1):
     return text
 
 
-class _TupleExercise(ValueExercise):
-    """A value exercise whose answer is a tuple: an unnamed wrong answer is told which of
-    its entries are wrong, never what they should be."""
-
-    def judge(self, cases, outcomes):
-        result = super().judge(cases, outcomes)
-        if result.status != "incorrect" or "is not the answer" not in result.message:
-            return result
-        value = self.normalise(outcomes[0].value)
-        pairs = enumerate(zip(value, self.answer, strict=True), start=1)
-        wrong = [str(i) for i, (given, right) in pairs if given != right]
-        which = "entry " + wrong[0] if len(wrong) == 1 else "entries " + ", ".join(wrong)
-        return self._result(
-            "incorrect", f"incorrect: {which} of {value!r} wrong.{self._hint_reminder()}"
-        )
-
-
 # --- predicted_sizes -----------------------------------------------------------------------
 
 
@@ -107,7 +88,7 @@ def _floor_rule(n, k, s, p, d):
 
 _PREDICTED = _sizes(output_size)
 
-predicted_sizes = _TupleExercise(
+predicted_sizes = ValueExercise(
     "predicted_sizes",
     "ch2-ex-predicted-sizes",
     answer=_PREDICTED,
@@ -159,13 +140,27 @@ predicted_sizes = _TupleExercise(
 # --- lenet_padding -------------------------------------------------------------------------
 
 
-def _whole_number(value):
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
+def _padding(value):
+    """A padding as nn.Conv2d takes it: an int, a pair (rows, columns) of the same value
+    (the image is square), or "same" and "valid", which PyTorch turns into numbers."""
+    if isinstance(value, str):
+        if value in ("same", "valid"):
+            return (5 - 1) // 2 if value == "same" else 0  # a 5x5 kernel, stride 1
+        raise ValueError(f"Answer a number of pixels per side, or 'same'; got {show(value)}.")
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, tuple | list) and len(value) == 2:
+        rows, columns = (_padding(v) for v in value)
+        if rows != columns:
+            raise ValueError(
+                f"The image is square: the rows and the columns need the same padding; "
+                f"got {show(value)}."
+            )
+        return rows
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not _is_int(value):
-        raise ValueError(f"Answer one whole number of pixels per side, not {value!r}.")
+        raise ValueError(f"Answer one whole number of pixels per side, not {show(value)}.")
     return int(value)
 
 
@@ -173,7 +168,7 @@ lenet_padding = ValueExercise(
     "lenet_padding",
     "ch2-ex-lenet-padding",
     answer=2,
-    normalise=_whole_number,
+    normalise=_padding,
     mistakes={
         4: (
             "padding counted in total",
@@ -199,7 +194,8 @@ lenet_padding = ValueExercise(
     ],
     explanation=(
         "28 + 2p - 5 + 1 = 28 gives 2p = 4: two rows of zeros above and below, two "
-        "columns left and right. This is what LeNet-5's 32x32 input does to a 28x28 digit.\n\n"
+        "columns left and right. This is what LeNet-5's 32x32 input does to a 28x28 digit.\n"
+        "(padding=(2, 2) and padding='same' say the same to nn.Conv2d.)\n\n"
         "lenet_padding = 2"
     ),
 )
@@ -313,6 +309,17 @@ conv_output_size = FunctionExercise(
             lambda n, k, s, p, d: (n + 2 * p - (d + 1) * (k - 1) - 1) // s + 1,
         ),
         _size_mistake(
+            "stride ignored",
+            "the room n + 2p - span counts positions; with stride s the window jumps s of "
+            "them at a time, so divide it by the stride (rounding down) before adding 1.",
+            lambda n, k, s, p, d: n + 2 * p - d * (k - 1) - 1 + 1,
+        ),
+        _size_mistake(
+            "padding ignored",
+            "padding adds positions on each side: the padded input has n + 2 * padding of them.",
+            lambda n, k, s, p, d: (n - d * (k - 1) - 1) // s + 1,
+        ),
+        _size_mistake(
             "stride applied to the + 1",
             "divide the room n + 2p - span by the stride, then add 1 for the first window; "
             "(room + 1) // s divides the first window too.",
@@ -324,7 +331,9 @@ conv_output_size = FunctionExercise(
         "the whole window fits inside the padded input.",
         "The padded input has n + 2 * padding positions; the dilated kernel covers "
         "dilation * (kernel_size - 1) + 1 of them.",
-        "return (n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1",
+        "The window can move n + 2 * padding - span positions past its first place; every "
+        "stride positions is one more window. Round that division down, then count the "
+        "first window too.",
     ],
 )
 
@@ -456,7 +465,7 @@ tf_same_padding = FunctionExercise(
 _PER_SIDE = BLOG_P // 2
 _TORCH_SIZE = output_size(BLOG_N, BLOG_K, BLOG_S, BLOG_P)
 
-blog_convention = _TupleExercise(
+blog_convention = ValueExercise(
     "blog_convention",
     "ch2-ex-blog-convention",
     answer=(_PER_SIDE, _TORCH_SIZE),
@@ -524,28 +533,41 @@ def _unread_cases(rng, hidden):
 
 
 def _as_positions(output):
+    """A list or tuple of positions as an array, its dtype kept (an empty one is int)."""
     if isinstance(output, list | tuple):
-        output = np.asarray(output, dtype=np.int64) if len(output) else np.zeros(0, np.int64)
+        try:
+            output = np.asarray(output) if len(output) else np.zeros(0, np.int64)
+        except (TypeError, ValueError):  # ragged: not a list of positions
+            return None
     return output
 
 
 def _positions_problem(output, expected, args):
     if not isinstance(output, np.ndarray | list | tuple):
         return f"it returned {type_name(output)}, not an array of positions"
-    output = np.asarray(_as_positions(output))
+    output = _as_positions(output)
+    if output is None or output.ndim != 1 or output.dtype.kind not in "biuf":
+        return "it returned something other than a flat list of positions (whole numbers)"
     if output.shape != expected.shape:
         return f"it lists {output.size} positions, not {expected.size}"
-    if output.size and (output.dtype.kind not in "iu" or not np.array_equal(output, expected)):
-        if output.dtype.kind in "iuf" and np.array_equal(np.sort(output), expected):
-            return "the positions are right but not in increasing order"
-        return "some positions are wrong"
-    return None
+    if not output.size:
+        return None
+    if output.dtype.kind != "f" and np.array_equal(output, expected):
+        return None if output.dtype.kind in "iu" else "the positions are booleans, not numbers"
+    if np.array_equal(np.sort(output), expected):
+        if output.dtype.kind == "f":
+            return (
+                f"the positions are right, but they are floats (dtype {output.dtype}): a "
+                "position is a whole number, so return integers"
+            )
+        return "the positions are right but not in increasing order"
+    return "some positions are wrong"
 
 
 def _positions_mistake(name, explanation, rule):
     def test(output, *args):
         output = _as_positions(output)
-        if not isinstance(output, np.ndarray) or output.dtype.kind not in "iuf":
+        if not isinstance(output, np.ndarray) or output.dtype.kind not in "iu":
             return False
         expected = rule(*args)
         return output.shape == expected.shape and np.array_equal(output, expected)
@@ -634,3 +656,6 @@ EXERCISES = (
     blog_convention,
     unread_pixels,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 2)

@@ -30,20 +30,20 @@ conv2d_multichannel: incorrect. Bias forgotten: add bias[o] to every value of ou
 import numpy as np
 
 from lib.convolution import conv2d, convolve2d
-from lib.exercises.checker import Case, FunctionExercise, Mistake, ValueExercise, type_name
+from lib.exercises.checker import (
+    Case,
+    FunctionExercise,
+    Mistake,
+    ValueExercise,
+    make_progress,
+    show,
+    type_name,
+)
+from lib.exercises.data import MULTIPLY_ADDS_LAYER, PARAMETERS_LAYER, WEIGHT_LAYER
 from lib.layers import conv2d_cost
 from lib.models import c3_connections
 
 # --- the by-hand exercises --------------------------------------------------------------------
-
-#: weight_shape: the layer from S2's 6 maps to 16 maps with 5x5 kernels, fully connected.
-WEIGHT_LAYER = {"in_channels": 6, "out_channels": 16, "kernel_size": 5}
-
-#: layer_parameters: torch.nn.Conv2d(3, 64, 3), the first layer of VGG-16.
-PARAMETERS_LAYER = {"in_channels": 3, "out_channels": 64, "kernel_size": 3}
-
-#: layer_multiply_adds: 8 filters of 3x3 on a 3x32x32 image, padding 1, stride 1.
-MULTIPLY_ADDS_LAYER = {"input_shape": (3, 32, 32), "out_channels": 8, "kernel_size": 3}
 
 
 def _shape(value):
@@ -52,7 +52,7 @@ def _shape(value):
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         raise ValueError("Answer a shape, a tuple of sizes like (2, 3, 4, 4), not one number.")
     if not isinstance(value, tuple | list):
-        raise ValueError(f"Answer a shape, a tuple of sizes like (2, 3, 4, 4); got {value!r}.")
+        raise ValueError(f"Answer a shape, a tuple of sizes like (2, 3, 4, 4); got {show(value)}.")
     if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in value):
         raise ValueError("Answer a tuple of whole numbers, like (2, 3, 4, 4).")
     return tuple(int(n) for n in value)
@@ -161,6 +161,13 @@ _mo, _mh, _mw = _m.output_shape
 _mc = MULTIPLY_ADDS_LAYER["input_shape"][0]
 _mk = MULTIPLY_ADDS_LAYER["kernel_size"]
 _m_valid = conv2d_cost(**MULTIPLY_ADDS_LAYER)
+# The products with real pixels only (not with the padding's zeros): each output position
+# counts the kernel taps that lie on the image.
+_m_real = int(
+    conv2d(np.ones(MULTIPLY_ADDS_LAYER["input_shape"][1:]), np.ones((_mk, _mk)), padding=1).sum()
+    * _mc
+    * _mo
+)
 
 layer_multiply_adds = ValueExercise(
     "layer_multiply_adds",
@@ -190,6 +197,12 @@ layer_multiply_adds = ValueExercise(
             "input channels forgotten",
             f"each output value sums over all {_mc} input channels: C x kH x kW products.",
         ),
+        _m_real: (
+            "padding products left out",
+            "you counted only the products with real pixels. The count of a layer, as a "
+            "library computes it, has C x kH x kW multiply-adds at every output position, "
+            "the products with the padding's zeros included.",
+        ),
         _m.parameters: ("parameters, not multiply-adds", "each weight is used at every position."),
         _m.weights: ("weights, not multiply-adds", "each weight is used at every position."),
         _mo * _mh * _mw: (
@@ -198,7 +211,8 @@ layer_multiply_adds = ValueExercise(
         ),
     },
     hints=[
-        "First the output's shape: with padding 1, a 3x3 kernel keeps the height and width.",
+        "First the output's shape: with padding 1, a 3x3 kernel keeps the height and width. "
+        "Every output position counts all the kernel's products, padding zeros included.",
         "Each output value is a sum of C x kH x kW products.",
         f"Output values: {_mo} x {_mh} x {_mw}; products per value: {_mc} x {_mk} x {_mk}.",
     ],
@@ -512,3 +526,6 @@ EXERCISES = (
     pointwise_conv,
     c3_table,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 3)

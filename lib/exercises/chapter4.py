@@ -36,29 +36,45 @@ from lib.exercises.checker import (
     Mistake,
     ValueExercise,
     array_problem,
+    make_progress,
     same_values,
+    show,
     type_name,
 )
+from lib.exercises.data import CEIL_CASES, HAND_MAP
 from lib.gradients import avg_pool2d_grad, max_pool2d_grad
 from lib.pooling import avg_pool2d, max_pool2d
 from lib.shapes import output_size
-
-#: The 4x4 map of ``max_by_hand``, pooled by 2x2 windows with stride 2.
-HAND_MAP = np.array([[1, 6, 2, 8], [5, 3, 8, 0], [9, 0, 7, 7], [4, 9, 1, 2]])
-
-#: The three poolings of ``ceil_sizes``: (n, kernel_size, stride, padding), ceil_mode=True.
-CEIL_CASES = ((7, 2, 2, 0), (7, 4, 2, 1), (8, 3, 3, 1))
 
 # A small map with ties in its windows, shown in the chapter's exercise verdicts.
 _TIES = np.array([[3, 3, 1, 2], [1, 0, 2, 2], [4, 1, 5, 0], [0, 4, 0, 5]])
 
 
+def _is_number(value):
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _leaves(value):
+    """The entries of a nested list or tuple, whatever its depth."""
+    for item in value:
+        if isinstance(item, list | tuple):
+            yield from _leaves(item)
+        else:
+            yield item
+
+
 def _int_grid(value, shape, what):
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    if not isinstance(value, list | tuple) or not all(_is_number(v) for v in _leaves(value)):
+        raise ValueError(
+            f"Answer {what}, a nested list of numbers like [[1, 2], [3, 4]]; got {show(value)}."
+        )
     try:
         array = np.array(value, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # rows of different lengths
         raise ValueError(f"Answer {what}, a nested list like [[1, 2], [3, 4]].") from None
     if array.shape != shape:
         raise ValueError(f"Answer {what} of shape {shape}; yours has shape {array.shape}.")
@@ -259,14 +275,30 @@ def _pair_problem(output, expected, args):
         )
     values, indices = output
     problem = array_problem(values, expected[0])
+    if problem and problem.startswith("the values are right, but the dtype is"):
+        dtype = np.asarray(values).dtype
+        return f"the values are right, but their dtype is {dtype}: they keep x's dtype"
     if problem:
         return "the values are wrong: " + problem
     if isinstance(indices, np.ndarray) and indices.dtype.kind not in "iu":
-        return f"the indices have dtype {indices.dtype}: indices are integers"
+        return (
+            f"the values are right, but the indices have dtype {indices.dtype}: indices "
+            "are integers"
+        )
     problem = array_problem(indices, expected[1])
     if problem:
         return "the values are right but the indices are wrong: " + problem
     return None
+
+
+def _swapped(output, x, k, s):
+    """(indices, values): the pair in the wrong order."""
+    if not isinstance(output, tuple | list) or len(output) != 2:
+        return False
+    values, indices = _max_with_indices(x, k, s)
+    return same_values(np.asarray(output[0]), indices) and same_values(
+        np.asarray(output[1]), values
+    )
 
 
 def _pair_test(gives):
@@ -342,6 +374,12 @@ max_pool_with_indices = FunctionExercise(
     make_cases=_forward_cases,
     problem=_pair_problem,
     mistakes=[
+        Mistake(
+            "values and indices swapped",
+            "return the pair in the order (values, indices), as "
+            "torch.nn.functional.max_pool2d(..., return_indices=True) does.",
+            test=_swapped,
+        ),
         Mistake(
             "ties go to the last maximum",
             "when several pixels of a window share the maximum, PyTorch (and lib) report "
@@ -746,3 +784,6 @@ EXERCISES = (
     avg_pool_backward,
     avg_pool_exclude_pad,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 4)

@@ -6,7 +6,7 @@ In the chapter::
 
     ex.shapes_36.check(shapes_36)                      # a shape table by hand
     ex.conv_parameters.check(conv_parameters)          # parameter counts
-    ex.c3_table.check(c3_table)                        # C3's connection table
+    ex.sparse_parameters.check(sparse_parameters)      # C3's parameters, from its table
     ex.small_c3_shapes.check(small_c3_shapes)          # change a layer, predict the shapes
     ex.squash.check(squash)                            # the paper's activation
     ex.rbf_distances.check(rbf_distances)              # the RBF output layer
@@ -32,16 +32,15 @@ from lib.exercises.checker import (
     FunctionExercise,
     Mistake,
     ValueExercise,
-    array_problem,
+    make_progress,
+    show,
     type_name,
 )
+from lib.exercises.data import SHAPES_INPUT
 from lib.models import TANH_AMPLITUDE, TANH_SLOPE, c3_connections, digit_prototypes
 from lib.shapes import output_size
 
 # --- shapes_36 ------------------------------------------------------------------------------
-
-#: The input size of the exercise ``shapes_36``.
-SHAPES_INPUT = 36
 
 
 def _lenet5_shapes(n, conv=lambda n: output_size(n, 5), pool=lambda n: output_size(n, 2, 2)):
@@ -61,7 +60,7 @@ def _shape_list(count, what):
         if isinstance(value, np.ndarray):
             value = value.tolist()
         if not isinstance(value, tuple | list) or len(value) != count:
-            raise ValueError(f"Answer {what}; got {value!r}.")
+            raise ValueError(f"Answer {what}; got {show(value)}.")
         shapes = []
         for shape in value:
             if isinstance(shape, np.ndarray):
@@ -72,7 +71,7 @@ def _shape_list(count, what):
             if not isinstance(shape, tuple | list) or not all(
                 isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape
             ):
-                raise ValueError(f"Each shape is a tuple of whole numbers; got {shape!r}.")
+                raise ValueError(f"Each shape is a tuple of whole numbers; got {show(shape)}.")
             shapes.append(tuple(int(n) for n in shape))
         return tuple(shapes)
 
@@ -219,71 +218,103 @@ conv_parameters = FunctionExercise(
 )
 
 
-# --- c3_table -------------------------------------------------------------------------------
+# --- sparse_parameters ----------------------------------------------------------------------
 
 
-def _c3_table_model():
-    """C3's connections, [j, i] true when C3 map j reads S2 map i (16 x 6)."""
-    table = np.zeros((16, 6), dtype=bool)
-    for j in range(6):  # 3 contiguous maps, wrapping around after map 5
-        table[j, [j % 6, (j + 1) % 6, (j + 2) % 6]] = True
-    for j in range(6):  # 4 contiguous maps
-        table[6 + j, [(j + d) % 6 for d in range(4)]] = True
-    for j in range(3):  # 4 maps: two pairs with a gap between them
-        table[12 + j, [j, j + 1, (j + 3) % 6, (j + 4) % 6]] = True
-    table[15] = True  # all 6
-    return table
+def _sparse_parameters_model(table, kernel_size):
+    """Trainable parameters of a convolution whose connections follow ``table``: one
+    kernel_size x kernel_size kernel per true entry, and one bias per output map (row)."""
+    table = np.asarray(table, dtype=bool)
+    kernels = int(table.sum())  # one kernel per connection [output map j, input map i]
+    return kernels * kernel_size * kernel_size + table.shape[0]
 
 
-def _without_wrap():
-    """Rows sliced as table[j, start:start + n], which stops at S2 map 5."""
-    table = c3_connections().copy()
-    for j, start, n in [(4, 4, 3), (5, 5, 3), (9, 3, 4), (10, 4, 4), (11, 5, 4)]:
-        table[j] = False
-        table[j, start : start + n] = True
-    return table
+def _table_case(table, k, text):
+    return Case((table, k), f"{text}, {k}x{k} kernels")
 
 
-def _12_to_14_contiguous():
-    table = c3_connections().copy()
-    for j in range(3):
-        table[12 + j] = False
-        table[12 + j, j : j + 4] = True
-    return table
+def _sparse_cases(rng, hidden):
+    """C3's own table, a full one, and random tables; every output map reads one map or
+    more."""
+    cases = []
+    if not hidden:
+        cases = [
+            _table_case(c3_connections(), 5, "C3's table"),
+            _table_case(np.ones((16, 6), dtype=bool), 5, "a full table of 16 x 6"),
+            _table_case(c3_connections(), 3, "C3's table"),
+            _table_case(np.eye(4, dtype=bool), 1, "a 4 x 4 table, each map reading one"),
+        ]
+    shapes = [(3, 5, 2), (8, 3, 7), (1, 6, 3)]
+    if hidden:
+        shapes = [tuple(int(n) for n in rng.integers([1, 1, 1], [25, 10, 8])) for _ in range(8)]
+    for rows, columns, k in shapes:
+        table = rng.random((rows, columns)) < 0.5
+        table[np.arange(rows), rng.integers(0, columns, size=rows)] = True
+        cases.append(_table_case(table, k, f"a random {rows} x {columns} table"))
+    return cases
 
 
-c3_table = FunctionExercise(
-    "c3_table",
-    "ch5-ex-c3-table",
-    reference=lambda: c3_connections(),
-    model=_c3_table_model,
-    make_cases=lambda rng, hidden: [Case((), "your table")],
+def _count_mistake(name, explanation, wrong):
+    """A mistake whose count is ``wrong(table, k)``: named when the output is that count."""
+
+    def test(output, table, k):
+        if isinstance(output, np.ndarray) and output.size == 1:
+            output = output.item()
+        if isinstance(output, bool) or not isinstance(output, int | np.integer | float):
+            return False
+        if wrong(table, k) == _sparse_parameters_model(table, k):
+            raise ValueError("this case cannot show the mistake")
+        return output == wrong(table, k)
+
+    return Mistake(name, explanation, test=test)
+
+
+sparse_parameters = FunctionExercise(
+    "sparse_parameters",
+    "ch5-ex-sparse-parameters",
+    reference=_sparse_parameters_model,
+    model=_sparse_parameters_model,
+    make_cases=_sparse_cases,
+    problem=_whole_number_problem,
     mistakes=[
-        Mistake(
-            "rows and columns swapped",
-            "the table has one row per C3 map (16) and one column per S2 map (6): "
-            "table[j, i] says whether C3 map j reads S2 map i.",
-            gives=lambda: c3_connections().T,
+        _count_mistake(
+            "biases forgotten",
+            "each output map has one bias, whatever the number of maps it reads.",
+            lambda t, k: int(np.sum(t)) * k * k,
         ),
-        Mistake(
-            "no wrap-around",
-            "'contiguous' wraps around: after S2 map 5 comes map 0 again, so C3 map 4 "
-            "reads S2 maps 4, 5 and 0.",
-            gives=_without_wrap,
+        _count_mistake(
+            "a bias per connection",
+            "a bias belongs to an output map, added once after the sum over the maps it "
+            "reads: one per row of the table, not one per true entry.",
+            lambda t, k: int(np.sum(t)) * (k * k + 1),
         ),
-        Mistake(
-            "maps 12-14 contiguous",
-            "C3 maps 12, 13 and 14 read four S2 maps that are not contiguous: two "
-            "neighbouring pairs with one map skipped between them (0, 1, 3, 4 for map 12).",
-            gives=_12_to_14_contiguous,
+        _count_mistake(
+            "table not used",
+            "that is the count of a full connection, every output map reading every input "
+            "map. Count one kernel per true entry of the table.",
+            lambda t, k: t.shape[0] * (t.shape[1] * k * k + 1),
+        ),
+        _count_mistake(
+            "kernel counted as k weights",
+            "a k x k kernel holds k * k weights.",
+            lambda t, k: int(np.sum(t)) * k + t.shape[0],
+        ),
+        _count_mistake(
+            "one bias in all",
+            "each output map has its own bias: one per row of the table.",
+            lambda t, k: int(np.sum(t)) * k * k + 1,
+        ),
+        _count_mistake(
+            "a bias per input map",
+            "the biases belong to the output maps, the rows of the table, not to its columns.",
+            lambda t, k: int(np.sum(t)) * k * k + t.shape[1],
         ),
     ],
-    problem=lambda output, expected, args: array_problem(output, expected),
     hints=[
-        "Start from np.zeros((16, 6), dtype=bool) and fill one row per C3 map.",
-        "Rows 0-5: S2 maps j, j+1, j+2 modulo 6. Rows 6-11: four maps from j - 6, modulo 6.",
-        "Rows 12-14: C3 map 12 + k (k = 0, 1, 2) reads S2 maps k, k+1, k+3 and k+4, "
-        "modulo 6. Row 15: all six. The table has 60 ones.",
+        "Each true entry [j, i] of the table is one kernel: output map j reads input map i "
+        "through its own kernel_size x kernel_size weights.",
+        "Count the kernels with table.sum(); each output map, one row of the table, adds one bias.",
+        "C3: 60 kernels of 25 weights, and 16 biases.",
     ],
 )
 
@@ -485,8 +516,11 @@ rbf_distances = FunctionExercise(
 EXERCISES = (
     shapes_36,
     conv_parameters,
-    c3_table,
+    sparse_parameters,
     small_c3_shapes,
     squash,
     rbf_distances,
 )
+
+#: ``ex.progress()``: every exercise of the chapter checked again, one line each.
+progress = make_progress(EXERCISES, 5)

@@ -36,8 +36,10 @@ seven: correct.
 1.0
 """
 
+import dataclasses
 import inspect
 import re
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,12 +91,16 @@ class Outcome:
         True when it raised ``NotImplementedError``: the stub is still there.
     mutated : bool
         True when the call changed one of its input arrays.
+    not_callable : str or None
+        For a function exercise whose answer is not a function: its type, as
+        :func:`type_name` says it ("an int"). The run stops there.
     """
 
     value: object = None
     raised: str | None = None
     not_implemented: bool = False
     mutated: bool = False
+    not_callable: str | None = None
 
     @classmethod
     def of(cls, function, args):
@@ -150,12 +156,17 @@ class Result:
         The verdict in words, without the exercise's name.
     points : float
         What the exercise is worth; ``score`` is ``points`` when correct, else 0.
+    advice : str
+        What to do next, after the verdict (" ex.x.hint() gives a hint."). It is not
+        part of the diagnosis: the notebook's ``check()`` says it according to the
+        hints already seen.
     """
 
     exercise: str
     status: str
     message: str
     points: float = 1.0
+    advice: str = ""
 
     @property
     def score(self):
@@ -163,7 +174,7 @@ class Result:
         return float(self.points) if self.status == CORRECT else 0.0
 
     def __str__(self):
-        return wrap(f"{self.exercise}: {self.message}")
+        return wrap(f"{self.exercise}: {self.message}{self.advice}")
 
     def _ipython_display_(self):
         """Show nothing: ``check()`` has printed the verdict already."""
@@ -262,10 +273,79 @@ def type_name(value):
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
+#: The relative tolerance of a float answer, by its precision: float64 to 1e-6, float32
+#: to 1e-5 (about 80 of its rounding steps, what a sum of a few hundred float32 products
+#: can lose), and float16 to 1e-2. A classic mistake changes results far more than that.
+RTOL = {8: 1e-6, 4: 1e-5, 2: 1e-2}
+
+
+def tolerance(output):
+    """The relative tolerance that ``output``'s float precision allows (see :data:`RTOL`).
+
+    Examples
+    --------
+    >>> tolerance(np.zeros(2)), tolerance(np.zeros(2, dtype=np.float32))
+    (1e-06, 1e-05)
+    """
+    dtype = np.asarray(output).dtype
+    return RTOL.get(dtype.itemsize, 1e-6) if dtype.kind == "f" else 1e-6
+
+
+def close(output, expected):
+    """Which entries of ``output`` equal those of ``expected`` (same shape), elementwise.
+
+    Integers compare exactly; otherwise to :func:`tolerance`, relative to each entry and
+    to the largest entry of ``expected`` (a sum of products that cancels to nearly 0 keeps
+    the rounding of its terms).
+
+    Examples
+    --------
+    >>> close(np.array([1, 2]), np.array([1, 3])).tolist()
+    [True, False]
+    >>> exact = np.array([1.0, 1000.0])
+    >>> close((exact * (1 + 3e-6)).astype(np.float32), exact).tolist()
+    [True, True]
+    >>> close(exact * (1 + 3e-6), exact).tolist()
+    [False, False]
+    """
+    output, expected = np.asarray(output), np.asarray(expected)
+    if output.dtype.kind in "biu" and expected.dtype.kind in "biu":
+        return output == expected
+    rtol = tolerance(output)
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    with np.errstate(all="ignore"):
+        atol = rtol * scale if output.dtype.kind == "f" and rtol > 1e-6 else 1e-9 * max(scale, 1)
+        return np.isclose(output, expected, rtol=rtol, atol=atol)
+
+
+def show(value, depth=0):
+    """``value`` as a verdict quotes it: plain data as Python writes it, anything else by
+    its type ("a Tensor"), so that the grader, which sees only a submission's data, quotes
+    it in the same words.
+
+    Examples
+    --------
+    >>> show((16, [6.0, "5"])), show(object())
+    ("(16, [6.0, '5'])", 'an object')
+    """
+    if isinstance(value, list | tuple) and depth < 4:
+        items = ", ".join(show(v, depth + 1) for v in value)
+        if isinstance(value, list):
+            return f"[{items}]"
+        return f"({items}{',' if len(value) == 1 else ''})"
+    if value is None or type(value) in (bool, int, float) or isinstance(value, np.generic):
+        return repr(value)
+    if type(value) is str:
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, np.ndarray) and value.size <= 16:
+        return repr(value)
+    return type_name(value)
+
+
 def same_values(output, expected):
     """True when ``output`` is an array of ``expected``'s shape with equal values.
 
-    Integers compare exactly, floats to a relative tolerance of 1e-6; dtypes may differ.
+    Integers compare exactly, floats as :func:`close` says; dtypes may differ.
 
     Examples
     --------
@@ -278,12 +358,7 @@ def same_values(output, expected):
         return False
     if output.dtype.kind not in "biuf":
         return False
-    expected = np.asarray(expected)
-    if output.dtype.kind in "biu" and expected.dtype.kind in "biu":
-        return bool(np.array_equal(output, expected))
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    with np.errstate(all="ignore"):
-        return bool(np.allclose(output, expected, rtol=1e-6, atol=1e-9 * max(scale, 1.0)))
+    return bool(np.all(close(output, expected)))
 
 
 def array_problem(output, expected):
@@ -314,11 +389,7 @@ def array_problem(output, expected):
     if output.shape != expected.shape:
         return f"the output has shape {output.shape}, not {expected.shape}"
     if not same_values(output, expected):
-        with np.errstate(all="ignore"):
-            if output.dtype.kind in "biu" and expected.dtype.kind in "biu":
-                wrong = output != expected
-            else:
-                wrong = ~np.isclose(output, expected, rtol=1e-6, atol=1e-9)
+        wrong = ~close(output, expected)
         first = [int(i) for i in np.argwhere(wrong)[0]] if wrong.any() else []
         return f"{int(wrong.sum())} of {wrong.size} entries are wrong, the first at {first}"
     if expected.dtype.kind in "iu" and output.dtype.kind not in "iu":
@@ -360,8 +431,14 @@ class Exercise:
     def __repr__(self):
         return f"<{type(self).__name__} {self.name} ({self.label})>"
 
-    def hint(self):
-        """Print the next hint; after the last one, say that none are left.
+    def hint(self, n=None):
+        """Print the next hint, or hint ``n`` again; after the last, say none are left.
+
+        Parameters
+        ----------
+        n : int, optional
+            The hint to show (1 for the first), whether or not it was seen before.
+            Without it, the next one.
 
         Examples
         --------
@@ -370,14 +447,28 @@ class Exercise:
         Hint 1 of 2: Two.
         >>> seven.hint(); seven.hint()
         Hint 2 of 2: One.
-        No more hints: that was the last of 2. solution() shows a solution.
+        No more hints (2 in all): hint(n) shows hint n again, solution() a solution.
+        >>> seven.hint(1)
+        Hint 1 of 2: Two.
+        >>> seven.hint(3)
+        Traceback (most recent call last):
+        ...
+        ValueError: n must be a hint's number, 1 to 2; got 3
         """
         total = len(self.hints)
-        if self._hints_given < total:
+        if n is not None:
+            if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= total:
+                raise ValueError(f"n must be a hint's number, 1 to {total}; got {n!r}")
+            self._hints_given = max(self._hints_given, int(n))
+            print(wrap(f"Hint {int(n)} of {total}: {self.hints[int(n) - 1]}"))
+        elif self._hints_given < total:
             self._hints_given += 1
             print(wrap(f"Hint {self._hints_given} of {total}: {self.hints[self._hints_given - 1]}"))
         else:
-            print(f"No more hints: that was the last of {total}. solution() shows a solution.")
+            print(
+                f"No more hints ({total} in all): "
+                "hint(n) shows hint n again, solution() a solution."
+            )
 
     def solution(self):
         """Print a solution."""
@@ -395,6 +486,20 @@ class Exercise:
         """Step 2, judge: the :class:`Result` of these outcomes on these cases."""
         raise NotImplementedError
 
+    def verdict(self, answer, *, seed=None):
+        """The :class:`Result` of ``answer``, as :meth:`check` gives it, without printing.
+
+        Examples
+        --------
+        >>> ValueExercise("seven", "ex-seven", answer=7, hints=[]).verdict(7).status
+        'correct'
+        """
+        cases = self.cases(seed)
+        result = self.judge(cases, self.outcomes(answer, cases))
+        if result.advice and self.hints and self._hints_given >= len(self.hints):
+            result = dataclasses.replace(result, advice=self._advice(seen_all=True))
+        return result
+
     def check(self, answer, *, seed=None):
         """Check ``answer`` on the public cases, print the verdict and return it.
 
@@ -403,9 +508,11 @@ class Exercise:
         answer : function or value
             The student's function, or the value worked out by hand.
         seed : int or sequence of int, optional
-            Check on the hidden cases made from this seed instead of the public ones.
-            (The grader does not call ``check``: it runs and judges in separate
-            processes; see the module's docstring.)
+            Check on more cases, made at random from this seed, instead of the public
+            ones: ``check(f, seed=1)``, ``check(f, seed=2)``, ... each try new inputs of
+            the kinds the grader uses. (The grader does not call ``check``: it runs and
+            judges in separate processes, on cases from a seed of its own; see the
+            module's docstring.)
 
         Returns
         -------
@@ -413,16 +520,76 @@ class Exercise:
             The verdict: ``status``, ``score`` and ``message``. A notebook does not echo
             it (the verdict is printed once); ``print(result)`` shows it again.
         """
-        cases = self.cases(seed)
-        result = self.judge(cases, self.outcomes(answer, cases))
+        result = self.verdict(answer, seed=seed)
         print(result)
         return result
 
-    def _result(self, status, message):
-        return Result(self.name, status, message, self.points)
+    def _result(self, status, message, advise=False):
+        return Result(self.name, status, message, self.points, self._advice() if advise else "")
 
-    def _hint_reminder(self):
-        return f" ex.{self.name}.hint() gives a hint." if self.hints else ""
+    def _advice(self, seen_all=False):
+        """What a wrong answer's verdict advises: a hint, or after the last one, to see
+        them again or the solution."""
+        if not self.hints:
+            return ""
+        if seen_all:
+            return (
+                f" ex.{self.name}.hint(n) shows hint n again, ex.{self.name}.solution() a solution."
+            )
+        return f" ex.{self.name}.hint() gives a hint."
+
+
+def make_progress(exercises, chapter):
+    """A chapter's ``progress()``: every exercise's verdict, checked again, in one list.
+
+    Parameters
+    ----------
+    exercises : sequence of Exercise
+        The chapter's exercises, in its order.
+    chapter : int
+        The chapter's number, for the heading.
+
+    Returns
+    -------
+    callable
+        ``progress(namespace=None)`` checks each answer found in ``namespace`` (by
+        default, the caller's: the notebook's variables) on the public cases, prints one
+        line per exercise and returns the list of :class:`Result`.
+    """
+
+    def progress(namespace=None):
+        """Check again every exercise of the chapter, and print where you stand.
+
+        Each answer is taken from the notebook's variables (or ``namespace``) and
+        checked on the public cases, as its check cell does; an answer not defined yet
+        is "not attempted". Run it before handing the notebook in.
+
+        Returns
+        -------
+        list of Result
+        """
+        if namespace is None:
+            namespace = sys._getframe(1).f_globals
+        results = []
+        for exercise in exercises:
+            if exercise.name in namespace:
+                result = exercise.verdict(namespace[exercise.name])
+            else:
+                result = Result(
+                    exercise.name,
+                    NOT_ATTEMPTED,
+                    "not attempted (not defined: run its answer cell).",
+                    exercise.points,
+                )
+            results.append(result)
+        score = sum(r.score for r in results)
+        total = sum(e.points for e in exercises)
+        print(f"Chapter {chapter}: {score:g} of {total:g} points.")
+        for result in results:
+            print(wrap(f"  {result.exercise}: {result.message}"))
+        return results
+
+    return progress
 
 
 class FunctionExercise(Exercise):
@@ -465,28 +632,14 @@ class FunctionExercise(Exercise):
         return list(self.make_cases(rng, hidden))
 
     def outcomes(self, answer, cases):
-        if not callable(answer):
-            raise TypeError(
-                f"check() takes your function, e.g. ex.{self.name}.check({self.name}); "
-                f"got {type_name(answer)}"
-            )
+        if not callable(answer):  # the run stops: judge() says what it got
+            return [Outcome(not_callable=type_name(answer))]
         results = []
         for case in cases:
             results.append(Outcome.of(answer, case.args))
             if results[-1].not_implemented:  # the stub: the other cases would say the same
                 break
         return results
-
-    def check(self, answer, *, seed=None):
-        if not callable(answer):
-            result = self._result(
-                ERROR,
-                f"error. check() takes your function itself, as in "
-                f"ex.{self.name}.check({self.name}), but it got {type_name(answer)}.",
-            )
-            print(result)
-            return result
-        return super().check(answer, seed=seed)
 
     def judge(self, cases, outcomes):
         """Judge ``outcomes`` (one per case, or fewer when the stub stopped the run).
@@ -496,6 +649,13 @@ class FunctionExercise(Exercise):
         every output is right; else "incorrect", naming the first mistake in
         ``self.mistakes`` that explains every output, or the first wrong output.
         """
+        if outcomes and outcomes[0].not_callable:
+            return self._result(
+                ERROR,
+                f"error. {self.name} must be a function, as in def {self.name}(...), and "
+                f"check() takes the function itself, as in ex.{self.name}.check({self.name}); "
+                f"it got {outcomes[0].not_callable}.",
+            )
         if any(o.not_implemented for o in outcomes):
             return self._result(
                 NOT_ATTEMPTED, "not attempted (it still raises NotImplementedError)."
@@ -533,12 +693,14 @@ class FunctionExercise(Exercise):
                 return self._result(
                     INCORRECT,
                     f"incorrect. {mistake.name.capitalize()}: {mistake.explanation} "
-                    f"(Seen on {seen}.){self._hint_reminder()}",
+                    f"(Seen on {seen}.)",
+                    advise=True,
                 )
         first = failing[0]
         return self._result(
             INCORRECT,
-            f"incorrect. On {cases[first].description}, {problems[first]}.{self._hint_reminder()}",
+            f"incorrect. On {cases[first].description}, {problems[first]}.",
+            advise=True,
         )
 
     def solution(self):
@@ -600,9 +762,19 @@ class ValueExercise(Exercise):
         for wrong, (name, explanation) in self.mistakes.items():
             if value == wrong:
                 return self._result(INCORRECT, f"incorrect. {name.capitalize()}: {explanation}")
-        return self._result(
-            INCORRECT, f"incorrect: {value!r} is not the answer.{self._hint_reminder()}"
-        )
+        return self._result(INCORRECT, f"incorrect: {self._which_wrong(value)}.", advise=True)
+
+    def _which_wrong(self, value):
+        """What is wrong with an unnamed wrong answer: for a tuple, which of its entries
+        (never what they should be); else that it is not the answer."""
+        if isinstance(value, tuple) and isinstance(self.answer, tuple):
+            if len(value) != len(self.answer):
+                return f"{value!r} has {len(value)} entries, the answer {len(self.answer)}"
+            pairs = enumerate(zip(value, self.answer, strict=True), start=1)
+            wrong = [str(i) for i, (given, right) in pairs if given != right]
+            which = "entry " + wrong[0] if len(wrong) == 1 else "entries " + ", ".join(wrong)
+            return f"{which} of {value!r} wrong"
+        return f"{value!r} is not the answer"
 
     def solution(self):
         """Print the worked solution."""
