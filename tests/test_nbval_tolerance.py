@@ -2,13 +2,12 @@
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.nbval_run import run_nbval
 from tests.nbval_tolerance import cell_tolerance, describe, reconcile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,14 +54,7 @@ def _notebook(path: Path) -> None:
 def test_nbval_passes_within_the_tolerance_and_fails_outside_naming_the_cell(tmp_path):
     notebook = tmp_path / "training.ipynb"
     _notebook(notebook)
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", str(notebook), "--nbval", "--nbval-current-env",
-         "-p", "tests.nbval_tolerance", "-c", str(tmp_path / "pytest.ini"),
-         "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-rA"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    report = run.stdout
+    report = run_nbval(notebook, "tests.nbval_tolerance")
     for index, (_, _, _, passes) in enumerate(CASES):
         verdict = "PASSED" if passes else "FAILED"
         assert re.search(rf"{verdict} \S*training\.ipynb::Cell {index}\b", report), report[-3000:]

@@ -1,7 +1,6 @@
 """No test stalls silently: a cell over its limit fails at once, naming itself."""
 
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import execute_notebooks  # noqa: E402
+
+from tests.nbval_run import run_nbval  # noqa: E402
 
 
 def _notebook_with_a_hang(limit):
@@ -37,18 +38,12 @@ def test_a_hanging_cell_stops_the_run_within_its_limit_naming_the_cell(tmp_path)
 def test_nbval_gives_each_cell_its_own_limit(tmp_path):
     notebook = tmp_path / "hang.ipynb"
     nbformat.write(_notebook_with_a_hang(2), notebook)
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
     start = time.monotonic()
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", str(notebook), "--nbval", "--nbval-current-env",
-         "-p", "tests.nbval_timeout", "-c", str(tmp_path / "pytest.ini"),
-         "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-rA"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    report = run_nbval(notebook, "tests.nbval_timeout")
     assert time.monotonic() - start < 60, "nbval waited for its own 2,000 s limit"
-    assert re.search(r"PASSED \S*hang\.ipynb::Cell 0\b", run.stdout), run.stdout[-2000:]
-    assert re.search(r"FAILED \S*hang\.ipynb::Cell 1\b", run.stdout), run.stdout[-2000:]
-    assert "Timeout of 2 seconds exceeded" in run.stdout
+    assert re.search(r"PASSED \S*hang\.ipynb::Cell 0\b", report), report[-2000:]
+    assert re.search(r"FAILED \S*hang\.ipynb::Cell 1\b", report), report[-2000:]
+    assert "Timeout of 2 seconds exceeded" in report
 
 
 def test_only_training_cells_ask_for_more_than_the_default_limit():
