@@ -88,12 +88,16 @@ def build(student: bool) -> Path:
     command += ["--warningiserror", "--nitpick", "--keep-going"]
     # The stale .tex of the other edition must not be compiled by mistake.
     (LATEX / f"{NAME}.pdf").unlink(missing_ok=True)
-    result = subprocess.run(command, cwd=ROOT, env=env)
+    print(f"building the {'student ' if student else ''}PDF (about a minute)", flush=True)
+    # XeLaTeX prints thousands of lines; they are shown only when the build fails (the full
+    # LaTeX log is kept beside the PDF either way).
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     log_file = LATEX / f"{NAME}.log"
     pdf = LATEX / f"{NAME}.pdf"
     if result.returncode != 0 or not pdf.exists():
+        printed = (result.stdout + result.stderr)[-3000:]
         tail = log_file.read_text(errors="replace")[-3000:] if log_file.exists() else ""
-        sys.exit(f"the PDF build failed (exit status {result.returncode}).\n{tail}")
+        sys.exit(f"the PDF build failed (exit status {result.returncode}).\n{printed}\n{tail}")
     problems = log_problems(log_file.read_text(errors="replace"))
     if problems:
         sys.exit(f"{log_file} reports:\n  " + "\n  ".join(problems))
