@@ -71,21 +71,18 @@ MAX_NOTEBOOK_BYTES = 20 * 2**20
 #: The longest event line, and the most bytes, that a child may send.
 MAX_LINE_BYTES = 32 * 2**20
 MAX_CHANNEL_BYTES = 256 * 2**20
+#: The bubblewrap program (the Debian package ``bubblewrap``).
+BWRAP = "bwrap"
 #: The first of the user ids that sandboxed processes run under, when grading as root.
 UID_BASE = 2_000_000_000
-_NAMESPACES = [
-    "--net",
-    "--pid",
-    "--fork",
-    "--kill-child",
-    "--mount",
-    "--mount-proc",
-    "--propagation",
-    "private",
-]
-UNSHARE = {"root": ["unshare", *_NAMESPACES], "userns": ["unshare", "--user", "--map-root-user"]}
-UNSHARE["userns"] += _NAMESPACES
-LEVELS = ("root", "userns", "limits")
+#: The isolation levels: bubblewrap as root (a user id of its own per process, control
+#: groups), bubblewrap as another user (a user namespace), and none at all (only when
+#: asked for by name).
+LEVELS = ("bwrap-root", "bwrap-user", "unsandboxed")
+#: What an instructor passes to grade with no isolation at all.
+UNSANDBOXED_FLAG = "--unsandboxed"
+#: Where the two scripts of the sandbox are, inside it.
+GRADER_DIR = "/run/grader"
 
 
 @dataclass
@@ -95,37 +92,257 @@ class Limits:
     run_seconds: float = 300  # the whole notebook, step 1
     startup_seconds: float = 120  # the imports of step 2
     exercise_seconds: float = 30  # one exercise's cell and all its cases, step 2
-    memory_mb: int = 2048  # address space
-    tmp_mb: int = 256  # the tmpfs of /tmp, the submission's folder included
+    memory_mb: int = 2048  # all its processes together (cgroup), and each one's address space
+    tmp_mb: int = 256  # each of the tmpfs of /tmp and /dev/shm, the submission's folder included
     file_mb: int = 64  # the largest file it may write
+    processes: int = 64  # processes and threads, all together
+    cpus: float = 1.0  # CPU share of all its processes together (cgroup)
 
 
 # --- isolation -------------------------------------------------------------------------------
 
 
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be built on this machine: nothing is graded."""
+
+
+def _missing(what):
+    return SandboxUnavailable(
+        f"cannot isolate the submissions: {what}. Install bubblewrap (Debian and Ubuntu: "
+        "apt-get install bubblewrap) and check that it can create namespaces here "
+        f"(bwrap --unshare-all --ro-bind / / true). To run every submission with your own "
+        f"rights and no isolation at all, which lets a submission read and change your "
+        f"files, pass {UNSANDBOXED_FLAG} (make grade ... UNSANDBOXED=1)."
+    )
+
+
 def detect_isolation(wanted="auto"):
-    """The strongest isolation level this machine allows (or ``wanted``, if it does).
+    """The isolation level: bubblewrap as root or as another user, or none when asked.
+
+    Parameters
+    ----------
+    wanted : {"auto", "bwrap-root", "bwrap-user", "unsandboxed"}
+        ``auto`` picks ``bwrap-root`` when this runs as root, else ``bwrap-user``. There
+        is no fallback: ``unsandboxed`` only when named.
 
     Raises
     ------
-    RuntimeError
-        If ``wanted`` is not possible here.
+    SandboxUnavailable
+        If bubblewrap is missing or cannot build its namespaces here; the message says
+        what is missing and names the flag that grades without isolation.
+    ValueError
+        If ``wanted`` is not a level.
     """
-    if wanted == "limits":
-        return "limits"
-    candidates = [wanted] if wanted != "auto" else ["root", "userns"]
-    for level in candidates:
-        if level == "root" and os.geteuid() != 0:
-            continue
-        if shutil.which("unshare"):
-            probe = subprocess.run(
-                [*UNSHARE[level], "true"], capture_output=True, timeout=30, check=False
-            )
-            if probe.returncode == 0:
-                return level
-    if wanted != "auto":
-        raise RuntimeError(f"isolation level {wanted!r} is not possible on this machine")
-    return "limits"
+    if wanted not in ("auto", *LEVELS):
+        raise ValueError(f"isolation must be 'auto' or one of {LEVELS}, not {wanted!r}")
+    if wanted == "unsandboxed":
+        return wanted
+    level = wanted if wanted != "auto" else ("bwrap-root" if os.geteuid() == 0 else "bwrap-user")
+    if level == "bwrap-root" and os.geteuid() != 0:
+        raise ValueError("isolation 'bwrap-root' needs the grader to run as root")
+    program = shutil.which(BWRAP)
+    if program is None:
+        raise _missing(f"the program {BWRAP!r} (bubblewrap) is not on the PATH")
+    namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    if level == "bwrap-user":
+        namespaces.insert(0, "--unshare-user")
+    try:
+        probe = subprocess.run(
+            [program, *namespaces, "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise _missing(f"bubblewrap could not be run ({error})") from None
+    if probe.returncode != 0:
+        detail = probe.stderr.decode(errors="replace").strip()[-300:]
+        raise _missing(f"bubblewrap cannot create its namespaces here ({detail})")
+    return level
+
+
+class Cgroups:
+    """Control groups that limit all the processes of one sandboxed run together.
+
+    Made under a folder of this grading run, in cgroup v2 (``/sys/fs/cgroup`` with
+    controllers) or v1 (one hierarchy per controller); when neither can be written (not
+    root, or no delegation), :attr:`available` is False and only the per-process limits
+    hold.
+    """
+
+    V1 = ("memory", "pids", "cpu")
+
+    def __init__(self, base="/sys/fs/cgroup"):
+        self.base, self.roots, self.version = Path(base), [], None
+        name = f"convbook-grade-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            if (self.base / "cgroup.controllers").is_file():
+                root = self.base / name
+                root.mkdir()
+                self.roots, self.version = [root], 2
+                (root / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+            elif all((self.base / c / "cgroup.procs").is_file() for c in self.V1):
+                for controller in self.V1:
+                    (self.base / controller / name).mkdir()
+                    self.roots.append(self.base / controller / name)
+                self.version = 1
+        except OSError as error:
+            self.error = f"{type(error).__name__}: {error}"
+            self.remove()
+            self.roots, self.version = [], None
+        else:
+            self.error = None if self.roots else "no cgroup hierarchy found"
+
+    @property
+    def available(self):
+        return bool(self.roots)
+
+    def create(self, number, limits):
+        """The folders of one run's groups, with ``limits`` written; [] if unavailable."""
+        if not self.available:
+            return []
+        memory = limits.memory_mb * 2**20
+        period = 100_000
+        quota = max(1000, int(period * limits.cpus))
+        folders = [root / f"run-{number}" for root in self.roots]
+        for folder in folders:
+            folder.mkdir()
+        if self.version == 2:
+            folder = folders[0]
+            settings = {
+                "memory.max": memory,
+                "memory.swap.max": 0,
+                "pids.max": limits.processes,
+                "cpu.max": f"{quota} {period}",
+            }
+        else:
+            memory_folder, pids_folder, cpu_folder = folders
+            settings = {}
+            _write(memory_folder / "memory.limit_in_bytes", memory)
+            _write(memory_folder / "memory.memsw.limit_in_bytes", memory, optional=True)
+            _write(pids_folder / "pids.max", limits.processes)
+            _write(cpu_folder / "cpu.cfs_period_us", period)
+            _write(cpu_folder / "cpu.cfs_quota_us", quota)
+        for key, value in settings.items():
+            _write(folders[0] / key, value, optional=key == "memory.swap.max")
+        return [str(f) for f in folders]
+
+    @staticmethod
+    def end(folders):
+        """Kill every process left in the groups of one run, then remove them."""
+        for folder in map(Path, folders):
+            for _ in range(100):
+                if (folder / "cgroup.kill").exists():
+                    _write(folder / "cgroup.kill", 1, optional=True)
+                try:
+                    pids = (folder / "cgroup.procs").read_text().split()
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError, ValueError):
+                        pass
+                time.sleep(0.02)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+    def remove(self):
+        """Remove this grading run's groups (after every run has ended)."""
+        for root in self.roots:
+            for child in root.glob("run-*"):
+                self.end([child])
+            try:
+                root.rmdir()
+            except OSError:
+                pass
+
+
+def _write(path, value, optional=False):
+    try:
+        Path(path).write_text(str(value))
+    except OSError:
+        if not optional:
+            raise
+
+
+def _root_entries():
+    """bwrap arguments for the host's top-level system folders: /usr, and /bin, /lib...
+    as the symbolic links or read-only binds that they are here."""
+    argv = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            argv += ["--ro-bind", str(path), str(path)]
+    for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
+        argv += ["--ro-bind-try", name, name]
+    return argv
+
+
+def bwrap_argv(level, mode, config, limits, mpl_cache=None):
+    """The command line of bubblewrap for one sandboxed run (see ``grade_sandbox.py``).
+
+    A root of its own, read-only: the host's ``/usr`` (shared libraries), the Python
+    installation and the virtual environment, ``lib`` (in the ``check`` step without the
+    chapters' checkers and their byte code), the two scripts of the sandbox and
+    matplotlib's font cache; and size-limited tmpfs for ``/tmp`` and ``/dev/shm``.
+    """
+    program = shutil.which(BWRAP) or BWRAP
+    tmp = str(limits.tmp_mb * 2**20)
+    argv = [program]
+    if level == "bwrap-user":
+        argv += ["--unshare-user", "--disable-userns"]
+    argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    argv += ["--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent"]
+    argv += ["--new-session"]
+    if level == "bwrap-root":  # the inner stage needs these three to give up root
+        argv += ["--cap-drop", "ALL"]
+        for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"):
+            argv += ["--cap-add", capability]
+    argv += _root_entries()
+    binds = []  # (source, destination): the parents of each are made 0755 first
+    python_dirs = sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)})
+    for path in python_dirs:
+        if not any(p != path and path.startswith(p + "/") for p in python_dirs):
+            binds.append((path, path))
+    if os.path.realpath(sys.prefix) != sys.prefix:
+        binds.append((sys.prefix, sys.prefix))
+    library = ROOT / "lib"
+    binds.append((str(library), str(library)))
+    parents = {str(p) for _, d in binds for p in Path(d).parents if str(p) != "/"}
+    for parent in sorted(parents, key=lambda p: p.count("/")):
+        argv += ["--perms", "0755", "--dir", parent]
+    for source, destination in binds:
+        argv += ["--ro-bind", source, destination]
+    if mode == "check":  # the references of the checkers, which answers must not reach
+        for path in sorted((library / "exercises").glob("chapter*.py")):
+            argv += ["--ro-bind", "/dev/null", str(path)]
+        for cache in sorted(library.rglob("__pycache__")):
+            if cache.parent.name == "exercises":
+                argv += ["--tmpfs", str(cache)]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/tmp"]
+    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
+    argv += ["--dir", GRADER_DIR]
+    for script in ("grade_sandbox.py", "grade_runner.py"):
+        argv += ["--ro-bind", str(TOOLS / script), f"{GRADER_DIR}/{script}"]
+    if mpl_cache is not None:
+        argv += ["--ro-bind", str(mpl_cache), f"{GRADER_DIR}/matplotlib"]
+    argv += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv", "--setenv", "LANG", "C.UTF-8"]
+    inner = {**config, "runner": f"{GRADER_DIR}/grade_runner.py"}
+    return argv + [
+        sys.executable,
+        "-I",
+        f"{GRADER_DIR}/grade_sandbox.py",
+        "inner",
+        json.dumps(inner),
+    ]
 
 
 def describe_exit(code, killed_for=None):
@@ -153,7 +370,8 @@ def describe_exit(code, killed_for=None):
 class Child:
     """One sandboxed runner: send it a request, read its events against deadlines."""
 
-    def __init__(self, argv, request, cwd):
+    def __init__(self, argv, request, cwd, cgroups=()):
+        self.cgroups = list(cgroups)
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -235,10 +453,13 @@ class Child:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        try:  # anything it started in its session (limits level) goes too
+        try:  # anything it started in its session (unsandboxed) goes too
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.cgroups:  # and anything left in its control groups
+            Cgroups.end(self.cgroups)
+            self.cgroups = []
 
     def ending(self):
         """How the process ended, in words."""
@@ -408,11 +629,10 @@ class Grader:
     chapter : int or str
         The chapter, as :func:`lib.exercises.chapter_exercises` takes it.
     limits : Limits, optional
-    isolation : {"auto", "root", "userns", "limits"}, optional
+    isolation : {"auto", "bwrap-root", "bwrap-user", "unsandboxed"}, optional
+        See :func:`detect_isolation`; there is no silent fallback.
     jobs : int, optional
         How many submissions are graded at the same time.
-    hide : list of Path, optional
-        More folders that the sandboxed processes must not see.
     run_notebook : bool, optional
         Whether to run each notebook top to bottom (step 1). Default True.
     watch : list of Path, optional
@@ -427,7 +647,6 @@ class Grader:
         limits=None,
         isolation="auto",
         jobs=2,
-        hide=(),
         run_notebook=True,
         watch=None,
     ):
@@ -436,12 +655,12 @@ class Grader:
         self.limits = limits or Limits()
         self.level = detect_isolation(isolation)
         self.jobs = max(1, int(jobs))
-        self.extra_hide = [Path(p).resolve() for p in hide]
         self.run_notebook = run_notebook
         self.watch = watch
         self._ids = count()
         self.mpl_cache = None
         self.scratch_root = None
+        self.cgroups = None
         # The secret: drawn now, kept in this process's memory only.
         seed = secrets.randbits(64)
         self.cases = {e.name: e.cases(seed=(seed, index)) for index, e in enumerate(self.exercises)}
@@ -452,47 +671,30 @@ class Grader:
 
     # -- the sandbox
 
-    def _hidden(self, mode, submissions, out):
-        paths = [submissions, out, ROOT / "chapters", ROOT / "student", *self.extra_hide]
-        if self.scratch_root is not None:
-            paths.append(self.scratch_root)
-        if mode == "check":  # compiled references too
-            paths.append(ROOT / "lib" / "exercises" / "__pycache__")
-        needed = [ROOT / "tools", ROOT / "lib", Path(sys.prefix).resolve()]
-        keep = []
-        for path in paths:
-            path = Path(path).resolve()
-            if any(n == path or path in n.parents for n in needed):
-                continue  # never hide what the runner needs
-            keep.append(str(path))
-        return keep
-
-    def _start(self, mode, request, scratch, submissions, out):
+    def _start(self, mode, request, scratch):
         timeout = self.limits.run_seconds if mode == "run" else self._check_budget(request)
         number = next(self._ids)
         config = {
-            "level": self.level,
             "mode": mode,
             "python": sys.executable,
             "runner": str(TOOLS / "grade_runner.py"),
-            "scratch": str(scratch),
-            "uid": UID_BASE + number if self.level == "root" else None,
-            "hide": self._hidden(mode, submissions, out),
-            # The references of the checkers, which answers must not call.
-            "hide_files": [str(p) for p in (ROOT / "lib" / "exercises").glob("chapter*.py")]
-            if mode == "check"
-            else [],
-            "expose": [sys.base_prefix, sys.prefix, str(ROOT)],
+            "uid": UID_BASE + (os.getpid() % 10_000) * 100_000 + number
+            if self.level == "bwrap-root"
+            else None,
             "memory_bytes": self.limits.memory_mb * 2**20,
-            "tmp_bytes": self.limits.tmp_mb * 2**20,
             "file_bytes": self.limits.file_mb * 2**20,
+            "processes": self.limits.processes,
             "cpu_seconds": int(timeout) + 10,
-            "mpl_cache": str(self.mpl_cache) if self.mpl_cache else None,
         }
-        argv = [sys.executable, "-I", str(TOOLS / "grade_sandbox.py"), json.dumps(config)]
-        if self.level in UNSHARE:
-            argv = UNSHARE[self.level] + argv
-        return Child(argv, request, cwd=scratch)
+        script = [sys.executable, "-I", str(TOOLS / "grade_sandbox.py")]
+        if self.level == "unsandboxed":
+            config["scratch"] = str(scratch)
+            config["mpl_cache"] = str(self.mpl_cache) if self.mpl_cache else None
+            return Child([*script, "unsandboxed", json.dumps(config)], request, cwd=scratch)
+        groups = self.cgroups.create(number, self.limits) if self.cgroups else []
+        config["cgroups"] = groups
+        config["bwrap"] = bwrap_argv(self.level, mode, config, self.limits, self.mpl_cache)
+        return Child([*script, "outer", json.dumps(config)], request, cwd=scratch, cgroups=groups)
 
     def _check_budget(self, request):
         evaluated = sum(1 for e in request["exercises"] if e["evaluate"])
@@ -514,7 +716,7 @@ class Grader:
         """Run ``import lib`` in the sandbox; raise RuntimeError if the sandbox fails."""
         scratch = scratch_root / "probe"
         scratch.mkdir()
-        child = self._start("run", {"cells": [[0, "import lib"]]}, scratch, submissions, out)
+        child = self._start("run", {"cells": [[0, "import lib"]]}, scratch)
         events = []
         deadline = time.monotonic() + 300
         try:
@@ -525,10 +727,9 @@ class Grader:
         ending = child.ending()
         if events != [{"event": "cell", "position": 0, "error": None}, {"event": "done"}]:
             detail = child.stderr.decode(errors="replace").strip()[-2000:]
-            raise RuntimeError(
-                f"the sandbox ({self.level}) does not work here: {events or ending}\n{detail}\n"
-                "When grading as root, the repository and its .venv must be readable by "
-                "other users; or choose --isolation limits."
+            raise _missing(
+                f"the sandbox ({self.level}) could not run `import lib` "
+                f"({events or ending}; {detail})"
             )
 
     # -- step 1: run the notebook
@@ -538,7 +739,7 @@ class Grader:
         if not cells:
             row.notebook_run = "no code cells"
             return
-        child = self._start("run", {"cells": cells}, scratch, submissions, out)
+        child = self._start("run", {"cells": cells}, scratch)
         deadline = time.monotonic() + self.limits.run_seconds
         expected = [position for position, _ in cells]
         seen, done, stopped = 0, False, None
@@ -607,7 +808,7 @@ class Grader:
             row.results.append(self.judge(exercise, records[name], where is not None))
 
     def _check_once(self, request, pending, records, scratch, submissions, out):
-        child = self._start("check", request, scratch, submissions, out)
+        child = self._start("check", request, scratch)
         names = [e.name for e in pending]
         current, position = None, 0
         deadline = time.monotonic() + self.limits.startup_seconds
@@ -750,6 +951,8 @@ class Grader:
         started = time.monotonic()
         scratch_root = Path(tempfile.mkdtemp(prefix="convbook-grade-"))
         self.scratch_root = scratch_root
+        if self.level == "bwrap-root":
+            self.cgroups = Cgroups()
         try:
             self.prepare(scratch_root)
             try:
@@ -777,6 +980,8 @@ class Grader:
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
                 list(pool.map(work, rows))
         finally:
+            if self.cgroups is not None:
+                self.cgroups.remove()
             shutil.rmtree(scratch_root, ignore_errors=True)
             write_results(rows, self.exercises, out, self.level, self.chapter)
         self.seconds = time.monotonic() - started
@@ -907,9 +1112,14 @@ def main(argv=None):
     )
     parser.add_argument(
         "--isolation",
-        choices=("auto", *LEVELS),
+        choices=("auto", "bwrap-root", "bwrap-user"),
         default="auto",
-        help="the sandbox: the strongest this machine allows (auto), or one named",
+        help="bubblewrap as root or as another user (auto: as this process runs)",
+    )
+    parser.add_argument(
+        UNSANDBOXED_FLAG,
+        action="store_true",
+        help="run submissions with no isolation, with your own rights (never by default)",
     )
     parser.add_argument(
         "--timeout",
@@ -942,7 +1152,7 @@ def main(argv=None):
         grader = Grader(
             args.chapter,
             limits=limits,
-            isolation=args.isolation,
+            isolation="unsandboxed" if args.unsandboxed else args.isolation,
             jobs=args.jobs,
             run_notebook=not args.no_run,
         )
