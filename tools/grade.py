@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
 import csv
+import functools
 import hashlib
+import io
 import json
 import os
 import queue
@@ -40,11 +43,13 @@ import re
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import count
@@ -55,7 +60,8 @@ TOOLS = ROOT / "tools"
 sys.path.insert(0, str(TOOLS))
 
 import nbformat  # noqa: E402
-from grade_runner import decode, encode  # noqa: E402
+import numpy as np  # noqa: E402
+from grade_runner import MAX_ARRAY_BYTES, MAX_DEPTH, MAX_ITEMS, decode, encode  # noqa: E402
 
 from lib.exercises import chapter_exercises  # noqa: E402
 from lib.exercises.checker import (  # noqa: E402
@@ -68,6 +74,9 @@ from lib.exercises.checker import (  # noqa: E402
 
 #: The largest notebook file that is read at all.
 MAX_NOTEBOOK_BYTES = 20 * 2**20
+#: The most characters of code a notebook may hold in all its code cells (the book's
+#: chapters hold under 20,000), and the longest cell that is read for definitions.
+MAX_CODE_CHARS, MAX_PARSED_CELL_CHARS = 500_000, 100_000
 #: The longest event line, and the most bytes, that a child may send.
 MAX_LINE_BYTES = 32 * 2**20
 MAX_CHANNEL_BYTES = 256 * 2**20
@@ -367,6 +376,46 @@ def describe_exit(code, killed_for=None):
     return f"the process exited early, with code {code}"
 
 
+#: The longest message from a sandboxed process that the grader keeps, and the longest
+#: feedback file.
+MAX_MESSAGE_CHARS, MAX_FEEDBACK_CHARS = 300, 20_000
+#: What a spreadsheet reads as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def clean(text, limit=MAX_MESSAGE_CHARS):
+    """``text`` on one line, control characters escaped, at most ``limit`` characters.
+
+    What a submission controls (its file name, an exception's type and message) must
+    neither start a new line of feedback nor reach a terminal as an escape code.
+
+    Examples
+    --------
+    >>> clean("Oops\nScore: 6 / 6\x1b[2J")
+    'Oops\\nScore: 6 / 6\\x1b[2J'
+    >>> clean("x" * 10, limit=5)
+    'xxxx…'
+    """
+    text = str(text)
+    out = []
+    for character in text:
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+            escaped = character.encode("unicode_escape").decode("ascii")
+            out.append(escaped if escaped != character else f"\\u{ord(character):04x}")
+        else:
+            out.append(character)
+    text = "".join(out)
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def csv_cell(value):
+    """A table cell that no spreadsheet runs as a formula: :func:`clean`, then a ``'``
+    before a leading ``=``, ``+``, ``-``, ``@`` (OWASP's advice for CSV injection)."""
+    text = clean(value, limit=1000)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 class Child:
     """One sandboxed runner: send it a request, read its events against deadlines."""
 
@@ -384,7 +433,9 @@ class Child:
         self.events = queue.Queue()
         self.stderr = b""
         self.killed_for = None
-        payload = json.dumps(request).encode()
+        # Each event must carry this: lines written blindly to the channel are ignored.
+        self.nonce = secrets.token_hex(16)
+        payload = json.dumps({**request, "nonce": self.nonce}).encode()
         threading.Thread(target=self._write, args=(payload,), daemon=True).start()
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
@@ -409,9 +460,9 @@ class Child:
                     break
                 try:
                     event = json.loads(line)
-                except ValueError:
-                    continue  # not an event: ignore it
-                if isinstance(event, dict):
+                except (ValueError, RecursionError):
+                    continue  # not an event (or nested too deep to read): ignore it
+                if isinstance(event, dict) and event.pop("n", None) == self.nonce:
                     self.events.put(event)
         finally:
             self.events.put(None)
@@ -467,6 +518,46 @@ class Child:
         return describe_exit(self.proc.returncode, self.killed_for)
 
 
+def _npy_fits(raw):
+    """True when ``.npy`` bytes hold exactly the data their header announces."""
+    buffer = io.BytesIO(raw)
+    version = np.lib.format.read_magic(buffer)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(buffer)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(buffer)
+    count = 1
+    for length in shape:
+        count *= int(length)
+    return dtype.kind in "biufc" and count * dtype.itemsize == len(raw) - buffer.tell()
+
+
+def safe_decode(data, depth=0):
+    """:func:`grade_runner.decode`, for data that a submission may have forged.
+
+    An array whose header announces more than its data holds, a structure nested or
+    wider than the runner ever sends, or anything that makes decoding fail comes back
+    as an opaque "malformed" value, which the checkers judge a wrong type.
+    """
+    try:
+        if depth > MAX_DEPTH + 2 or not isinstance(data, dict):
+            return decode({"t": "malformed"})
+        if data.get("t") in ("ndarray", "scalar"):
+            raw = base64.b64decode(str(data.get("npy", ""))[: 2 * MAX_ARRAY_BYTES], validate=True)
+            if len(raw) > MAX_ARRAY_BYTES + 1024 or not _npy_fits(raw):
+                return decode({"t": "malformed"})
+        elif data.get("t") in ("list", "tuple"):
+            items = data.get("items")
+            if not isinstance(items, list) or len(items) > MAX_ITEMS:
+                return decode({"t": "malformed"})
+            for item in items:
+                if safe_decode(item, depth + 1).__class__.__name__ == "malformed":
+                    return decode({"t": "malformed"})
+        return decode(data)
+    except Exception:  # MemoryError, RecursionError, and whatever numpy raises
+        return decode({"t": "malformed"})
+
+
 # --- reading a submission ---------------------------------------------------------------------
 
 
@@ -501,6 +592,15 @@ def read_notebook(path):
         raise Unreadable(f"not valid JSON ({message}{where})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise Unreadable("JSON, but not a notebook (no list of cells)")
+    code = 0
+    for cell in data["cells"]:
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        if isinstance(source, list):
+            source = "".join(line for line in source if isinstance(line, str))
+        if isinstance(cell, dict) and cell.get("cell_type") == "code" and isinstance(source, str):
+            code += len(source)
+    if code > MAX_CODE_CHARS:
+        raise Unreadable(f"its code cells hold {code} characters; the limit is {MAX_CODE_CHARS}")
     try:
         return nbformat.reads(text, as_version=4)
     except Exception:  # nbformat's many ways of refusing a file: read the cells alone
@@ -519,9 +619,14 @@ def read_notebook(path):
     return nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4})
 
 
+@functools.lru_cache(maxsize=256)
 def _parse(source):
-    """The module AST of a cell, IPython magics and shell lines blanked; None if none."""
-    if len(source) > 2**20:
+    """The module AST of a cell, IPython magics and shell lines blanked; None if none.
+
+    Each cell is parsed once (the result is cached), and only up to
+    :data:`MAX_PARSED_CELL_CHARS` characters.
+    """
+    if len(source) > MAX_PARSED_CELL_CHARS:
         return None
     lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")]
     try:
@@ -606,6 +711,7 @@ class CheckRecord:
     missing: bool = False
     stopped: str | None = None  # why the process ended during it
     done: bool = False
+    origin: str | None = None  # the module of a function answer, when not the notebook's
 
 
 @dataclass
@@ -619,6 +725,7 @@ class Row:
     reason: str = ""
     notes: list = field(default_factory=list)
     run_errors: list = field(default_factory=list)
+    flags: list = field(default_factory=list)  # for the instructor to decide
 
 
 class Grader:
@@ -752,7 +859,7 @@ class Grader:
                     and event.get("position") == expected[seen]
                 ):
                     if event.get("error"):
-                        row.run_errors.append((expected[seen], str(event["error"])[:300]))
+                        row.run_errors.append((expected[seen], clean(event["error"])))
                     seen += 1
                 elif kind == "done" and seen == len(expected):
                     done = True
@@ -806,6 +913,11 @@ class Grader:
                     f"(cell {where[0] + 1})."
                 )
             row.results.append(self.judge(exercise, records[name], where is not None))
+            if records[name].origin is not None:
+                row.flags.append(
+                    f"{name} is a function of the module {records[name].origin}, not one "
+                    "written in the notebook: read the answer and decide."
+                )
 
     def _check_once(self, request, pending, records, scratch, submissions, out):
         child = self._start("check", request, scratch)
@@ -833,9 +945,11 @@ class Grader:
                     if index == len(record.outcomes) and isinstance(event.get("outcome"), dict):
                         record.outcomes.append(event["outcome"])
                 elif kind == "cell_error":
-                    records[current].cell_error = str(event.get("error"))[:300]
+                    records[current].cell_error = clean(event.get("error"))
                 elif kind == "missing":
                     records[current].missing = True
+                elif kind == "origin" and isinstance(event.get("module"), str):
+                    records[current].origin = clean(event["module"], 200)
                 elif kind == "end":
                     records[current].done = True
                     current, position = None, position + 1
@@ -891,8 +1005,8 @@ class Grader:
             )
         outcomes = [
             Outcome(
-                value=decode(o["value"]) if "value" in o else None,
-                raised=str(o["raised"]) if "raised" in o else None,
+                value=safe_decode(o["value"]) if "value" in o else None,
+                raised=clean(o["raised"]) if "raised" in o else None,
                 not_implemented=bool(o.get("not_implemented")),
                 mutated=bool(o.get("mutated")),
             )
@@ -1012,20 +1126,28 @@ def student_id(relative):
 
 
 def snapshot(folders):
-    """``{path: digest}`` of every file under ``folders`` (caches and byte code aside)."""
-    digests = {}
+    """``{path: state}`` of every file under ``folders`` (caches and byte code aside).
+
+    A file's state is its size, inode and change time (``st_ctime_ns``, which every
+    write moves and no program can set back), read without opening it: a huge or
+    sparse file costs no more than a small one.
+    """
+    states = {}
     for folder in folders:
         folder = Path(folder)
         if not folder.exists():
             continue
         for path in folder.rglob("*"):
-            if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
+            if "__pycache__" in path.parts:
                 continue
             try:
-                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+                status = path.lstat()
             except OSError:
-                digests[str(path)] = "unreadable"
-    return digests
+                states[str(path)] = "unreadable"
+                continue
+            if stat.S_ISREG(status.st_mode):
+                states[str(path)] = (status.st_size, status.st_ino, status.st_ctime_ns)
+    return states
 
 
 def changes(before, after):
@@ -1040,6 +1162,9 @@ def feedback_names(rows):
     names, used = [], set()
     for row in rows:
         base = re.sub(r"[^A-Za-z0-9._-]", "_", row.student.replace("/", "__")) or "student"
+        if len(base) > 80:  # a file name has at most 255 bytes: keep it short, and unique
+            digest = hashlib.sha256(row.student.encode("utf-8", "replace")).hexdigest()[:10]
+            base = f"{base[:60]}-{digest}"
         name, number = base, 2
         while name.lower() in used:
             name, number = f"{base}-{number}", number + 1
@@ -1049,54 +1174,75 @@ def feedback_names(rows):
 
 
 def write_results(rows, exercises, out, level, chapter):
-    """Write ``grades.csv`` (one row per submitted file) and ``feedback/``."""
+    """Write ``grades.csv`` (one row per submitted file) and ``feedback/``.
+
+    Every cell of the table goes through :func:`csv_cell`, every line of feedback through
+    :func:`clean`; a feedback file that cannot be written costs that file only (the
+    table's ``reason`` says so).
+    """
     out.mkdir(parents=True, exist_ok=True)
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
     total = sum(e.points for e in exercises)
     names = [e.name for e in exercises]
+    for row, name in zip(rows, feedback_names(rows), strict=True):
+        try:
+            (feedback / name).write_text(
+                feedback_text(row, total, level, chapter), encoding="utf-8"
+            )
+        except (OSError, ValueError) as error:
+            row.reason = (row.reason + "; " if row.reason else "") + (
+                f"its feedback file could not be written ({type(error).__name__})"
+            )
+    header = ["file", "student", "score", "max_score", *names, "notebook_run", "reason", "flags"]
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["file", "student", "score", "max_score", *names, "notebook_run", "reason"])
+        writer.writerow(header)
         for row in rows:
             statuses = {r.exercise: r.status for r in row.results}
             score = sum(r.score for r in row.results)
-            writer.writerow(
-                [row.file, row.student, f"{score:g}", f"{total:g}"]
-                + [statuses.get(n, "") for n in names]
-                + [row.notebook_run, row.reason]
-            )
-    for row, name in zip(rows, feedback_names(rows), strict=True):
-        (feedback / name).write_text(feedback_text(row, total, level, chapter), encoding="utf-8")
+            cells = [row.file, row.student, f"{score:g}", f"{total:g}"]
+            cells += [statuses.get(n, "") for n in names]
+            cells += [row.notebook_run, row.reason, "; ".join(row.flags)]
+            writer.writerow([csv_cell(cell) for cell in cells])
 
 
 def feedback_text(row, total, level, chapter):
-    """The feedback file of one submission."""
+    """The feedback file of one submission, at most :data:`MAX_FEEDBACK_CHARS` long."""
     score = sum(r.score for r in row.results)
     lines = [
-        f"Chapter {chapter}: feedback for {row.student} ({row.file})",
+        f"Chapter {chapter}: feedback for {clean(row.student, 400)} ({clean(row.file, 400)})",
         f"Score: {score:g} / {total:g}",
         "",
     ]
     if row.reason:
-        lines += [wrap(f"Note: {row.reason}"), ""]
+        lines += [wrap(f"Note: {clean(row.reason, 2000)}"), ""]
     for r in row.results:
-        lines += [wrap(f"{r.exercise} ({r.score:g} / {r.points:g}): {r.message}"), ""]
-    lines += [wrap(f"Note: {note}") for note in row.notes]
+        message = clean(r.message, 2000)
+        lines += [wrap(f"{r.exercise} ({r.score:g} / {r.points:g}): {message}"), ""]
+    lines += [wrap(f"Note: {clean(note, 2000)}") for note in row.notes + row.flags]
     if row.notebook_run:
         lines += [
             "",
-            wrap(f"Your notebook, run top to bottom in the grading sandbox: {row.notebook_run}."),
+            wrap(
+                "Your notebook, run top to bottom in the grading sandbox: "
+                f"{clean(row.notebook_run, 600)}."
+            ),
         ]
-        lines += [f"    cell {position + 1}: {error}" for position, error in row.run_errors[:20]]
-    lines += [
+        lines += [
+            f"    cell {position + 1}: {clean(error)}" for position, error in row.run_errors[:20]
+        ]
+    body = "\n".join(lines)
+    if len(body) > MAX_FEEDBACK_CHARS:
+        body = body[:MAX_FEEDBACK_CHARS] + "\n[... feedback cut here: it was too long]"
+    tail = [
         "",
         "How this was graded: each answer cell was run on its own, after the notebook's",
         "import statements and the answer cells above it, and each answer was checked on",
         "hidden cases, different from the ones of the notebook's checks.",
         f"(Isolation level of the grading sandbox: {level}.)",
     ]
-    return "\n".join(lines) + "\n"
+    return body + "\n" + "\n".join(tail) + "\n"
 
 
 def main(argv=None):
@@ -1158,10 +1304,10 @@ def main(argv=None):
         )
         rows = grader.grade(folder, out)
     except (ValueError, RuntimeError, OSError) as error:
-        print(f"grade: {error}", file=sys.stderr)
+        print(f"grade: {clean(error, 4000)}", file=sys.stderr)
         return 2
     for name in grader.skipped:
-        print(f"skipped (hidden file): {name}")
+        print(f"skipped (hidden file): {clean(name, 400)}")
     print(
         f"graded {len(rows)} file{'s' * (len(rows) != 1)} of chapter {args.chapter} in "
         f"{grader.seconds:.0f} s (isolation: {grader.level}); wrote {out / 'grades.csv'} "

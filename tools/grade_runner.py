@@ -184,8 +184,13 @@ def _no_sockets(event, args):
         raise PermissionError("network access is disabled while a submission is graded")
 
 
-def _take_channel():
-    """Keep the original stdout for events; send fds 1 and 2 to output.log."""
+def _take_channel(nonce=None):
+    """Keep the original stdout for events; send fds 1 and 2 to output.log.
+
+    Each event carries ``nonce`` (the grader's, from the request), without which the
+    grader ignores a line: a submission that writes blindly to every descriptor forges
+    nothing.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
     channel = os.fdopen(os.dup(1), "w", buffering=1)
@@ -197,7 +202,7 @@ def _take_channel():
     sys.stderr = open(2, "w", buffering=1, closefd=False)
 
     def emit(**event):
-        channel.write(json.dumps(event) + "\n")
+        channel.write(json.dumps({**event, "n": nonce}) + "\n")
         channel.flush()
 
     return emit
@@ -260,6 +265,9 @@ def check_answers(request, emit):
             emit(event="case", name=name, index=0, outcome={"value": encode(namespace[name])})
         else:
             function = namespace[name]
+            module = getattr(function, "__module__", None)
+            if module != "__main__":  # not defined in the notebook: the grader flags it
+                emit(event="origin", name=name, module=str(module)[:200])
             for index, args in enumerate(exercise["cases"]):
                 outcome = call(function, tuple(decode(a) for a in args))
                 emit(event="case", name=name, index=index, outcome=outcome)
@@ -271,9 +279,11 @@ def check_answers(request, emit):
 def main():
     mode = sys.argv[1]
     request = json.loads(sys.stdin.read())
+    nonce = request.pop("nonce", None)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    emit = _take_channel()
+    emit = _take_channel(nonce)
+    del nonce
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full log fails a write, not the run
     sys.addaudithook(_no_sockets)
     (run_cells if mode == "run" else check_answers)(request, emit)

@@ -94,7 +94,7 @@ def inner(config):
     uid = config.get("uid")
     libc = ctypes.CDLL(None, use_errno=True)
     if uid is not None:  # grading as root: a user id that owns nothing outside
-        for folder, _, files in os.walk(WORKDIR):
+        for folder, _, files in os.walk(WORKDIR, topdown=False):  # before 0700 closes it
             os.chown(folder, uid, uid)
             for name in files:
                 os.chown(os.path.join(folder, name), uid, uid)
