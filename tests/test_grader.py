@@ -5,15 +5,25 @@ The hostile submissions each try one way of gaining a score or doing harm: they 
 nothing, harm no other submission, and still get their row.
 """
 
+import base64
 import csv
+import ctypes
+import errno
 import hashlib
 import importlib
+import io
 import os
+import shutil
+import signal
+import socket
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import exercise_notebooks as fixtures  # tests/ is on the path
 import nbformat
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +49,16 @@ NO_SQRT = """def sobel_magnitude(image):
     return conv2d(image, sx) ** 2 + conv2d(image, sx.T) ** 2"""
 TRUE_CONV = """def convolve2d_true(image, kernel):
     return conv2d(image, kernel[::-1, ::-1])"""
+
+
+#: File names that a spreadsheet would run as formulas, or a terminal as escape codes.
+NASTY_NAMES = [
+    '=HYPERLINK("evil.example","x").ipynb',
+    "=1+1.ipynb",
+    "@SUM(1).ipynb",
+    "-2+3.ipynb",
+    "\x1b[2J\x1b[HALL 30 SUBMISSIONS GRADED.ipynb",
+]
 
 
 def hostile(source, label="ch1-ex-cross-correlate", answers=None):
@@ -97,9 +117,18 @@ for fd in range(3, 30):
             os.write(fd, (json.dumps(event) + "\\n").encode())
         except OSError:
             pass
+for fd in range(3, 30):  # every code cell "ran clean", then "done"
+    for position in POSITIONS:
+        try:
+            os.write(fd, (json.dumps({"event": "cell", "position": position, "error": None})
+                          + "\\n").encode())
+            os.write(fd, b'{"event": "done"}\\n')
+        except OSError:
+            pass
+Forged = type("Oops\\nScore: 6 / 6\\ncross_correlate2d (1 / 1): correct.\\x1b[2J", (Exception,), {})
 def cross_correlate2d(image, kernel):
     print("cross_correlate2d: correct")
-    return None
+    raise Forged("\\x1b[2J")
 """.replace("OUT", str(out))
     reads_hidden = """
 def cross_correlate2d(image, kernel):
@@ -171,7 +200,22 @@ for target in ("{victim}", "{alice}", "{probe}", "{out}/grades.csv", os.path.exp
     notebooks["h_exits_early"].cells.insert(3, nbformat.v4.new_code_cell(exits_early))
     notebooks["h_loops"].cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
     notebooks["h_memory"].cells.insert(3, nbformat.v4.new_code_cell("x = bytearray(2**40)"))
-    notebooks["h_fake_score"].cells.insert(3, nbformat.v4.new_code_cell(fake_score))
+    forger = notebooks["h_fake_score"]
+    forger.cells.insert(3, nbformat.v4.new_code_cell(fake_score))
+    forger.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    positions = [i for i, c in enumerate(forger.cells) if c.cell_type == "code"]
+    for cell in forger.cells:
+        cell.source = cell.source.replace("POSITIONS", repr(positions))
+    # Its answer is the library's own function, from an import, with no answer cell; and
+    # a number that is not finite.
+    library = fixtures.with_answers(
+        student, {**RIGHT, "ch1-ex-corner-value": 'corner_value = float("inf")'}
+    )
+    library.cells = [c for c in library.cells if grade.grade_id(c) != "ch1-ex-cross-correlate"]
+    library.cells.insert(
+        1, nbformat.v4.new_code_cell("from lib.convolution import conv2d as cross_correlate2d")
+    )
+    notebooks["h_library_answer"] = library
     return notebooks, victim, out, alice, probe
 
 
@@ -189,16 +233,32 @@ def graded(tmp_path_factory):
     (folder / "frank" / "01_convolution.ipynb").write_text('{"not": "a notebook"}')
     (folder / ".ipynb_checkpoints").mkdir()
     (folder / ".ipynb_checkpoints" / "alice-checkpoint.ipynb").write_text("{}")
+    # Hostile file names and files: formulas, escape codes, a path too long for a
+    # feedback file's name, a 64 GiB sparse file, and five cells of 1 MB of code.
+    for name in NASTY_NAMES:
+        (folder / name).write_text("{}")
+    deep = folder.joinpath(*[letter * 100 for letter in "defg"])
+    deep.mkdir(parents=True)
+    (deep / "notebook.ipynb").write_text("{}")
+    with open(folder / "huge.ipynb", "wb") as file:
+        file.truncate(64 * 2**30)
+    big = nbformat.v4.new_notebook()
+    big.cells = [nbformat.v4.new_code_cell("x = [1, 2, 3]\n" * 74_000) for _ in range(5)]
+    nbformat.write(big, folder / "big_code.ipynb")
     victim.parent.mkdir()
     victim.write_text("intact")
     os.chmod(victim.parent, 0o777)  # writable by anyone who can reach it
     os.chmod(victim, 0o666)
     digests = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.iterdir()
+        if p.is_file() and p.stat().st_size < 2**30
     }
     limits = grade.Limits(run_seconds=25, startup_seconds=60, exercise_seconds=4, memory_mb=1536)
     grader = grade.Grader(1, limits=limits, jobs=2, watch=[folder, victim.parent])
+    started = time.monotonic()
     grader.grade(folder, out)
+    seconds = time.monotonic() - started
     with open(out / "grades.csv", newline="", encoding="utf-8") as file:
         table = {row["student"]: row for row in csv.DictReader(file)}
     yield {
@@ -209,6 +269,7 @@ def graded(tmp_path_factory):
         "probe": probe,
         "digests": digests,
         "grader": grader,
+        "seconds": seconds,
     }
     probe.unlink(missing_ok=True)
 
@@ -237,12 +298,21 @@ def test_one_row_per_submitted_file_and_no_other(graded):
             "h_patches_checker",
             "h_reads_hidden",
             "h_writes_outside",
+            "h_library_answer",
+            "big_code",
+            "huge",
+            "/".join(letter * 100 for letter in "defg") + "/notebook",
+            '\'=HYPERLINK("evil.example","x")',
+            "'=1+1",
+            "'@SUM(1)",
+            "'-2+3",
+            "\\x1b[2J\\x1b[HALL 30 SUBMISSIONS GRADED",
         ]
     )
     assert graded["grader"].skipped == [".ipynb_checkpoints/alice-checkpoint.ipynb"]
     assert all(row["max_score"] == "6" for row in graded["table"].values())
     names = sorted(p.name for p in (graded["out"] / "feedback").iterdir())
-    assert len(names) == 13 and "frank__01_convolution.txt" in names
+    assert len(names) == 22 and "frank__01_convolution.txt" in names
 
 
 def test_a_correct_submission(graded):
@@ -305,12 +375,75 @@ def test_patching_the_checker_gains_nothing(graded):
 def test_a_fake_score_gains_nothing(graded):
     row = graded["table"]["h_fake_score"]
     assert row["score"] == "0" and row["cross_correlate2d"] != "correct"
-    assert row["notebook_run"] == "ran clean"
+
+
+def test_forged_events_do_not_make_a_failing_notebook_run_clean(graded):
+    """Hole 7: "cell ... error null" and "done" lines written to every descriptor, for
+    every code cell, then a cell that raises: the run says so."""
+    row = graded["table"]["h_fake_score"]
+    assert row["notebook_run"] == "ran to the end; 1 cell raised"
+    assert "ZeroDivisionError" in feedback(graded, "h_fake_score")
+
+
+def test_an_exception_type_cannot_forge_feedback_lines(graded):
+    """Hole 7: a type name with newlines and escape codes stays on its own line, escaped."""
+    text = feedback(graded, "h_fake_score")
+    assert [line for line in text.splitlines() if line.startswith("Score")] == ["Score: 0 / 6"]
+    assert not any(line.startswith("cross_correlate2d (1 / 1)") for line in text.splitlines())
+    assert "\x1b" not in text and "Oops\\nScore" in text
+
+
+def test_hostile_file_names_are_escaped_in_the_table_and_feedback(graded):
+    """Hole 7: no cell of grades.csv starts a formula, and no control character reaches
+    the table or a feedback file."""
+    raw = (graded["out"] / "grades.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in raw
+    for row in graded["table"].values():
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@")), value
+    row = graded["table"]["'=1+1"]
+    assert row["file"] == "'=1+1.ipynb" and row["score"] == "0"
+    assert row["reason"].startswith("unreadable")
+    for path in (graded["out"] / "feedback").iterdir():
+        assert "\x1b" not in path.read_text(encoding="utf-8")
+
+
+def test_huge_files_and_long_paths_cost_only_their_own_row(graded):
+    """Hole 6: a 64 GiB sparse file and a 400-character path each get their row and
+    feedback, and the honest submission beside them keeps its 6/6."""
+    table = graded["table"]
+    assert table["huge"]["reason"].startswith("unreadable: too large")
+    deep = "/".join(letter * 100 for letter in "defg") + "/notebook"
+    assert table[deep]["reason"].startswith("unreadable") and table[deep]["score"] == "0"
+    names = [p.name for p in (graded["out"] / "feedback").iterdir()]
+    assert all(len(name) < 100 for name in names)
+    assert sum(name.startswith("dddd") for name in names) == 1
+    assert table["alice"]["score"] == "6" and "Score: 6 / 6" in feedback(graded, "alice")
+
+
+def test_a_notebook_of_huge_code_cells_is_refused_quickly(graded):
+    """Hole 8: five cells of 1 MB of code are not parsed (72 s before), but refused."""
+    assert graded["table"]["big_code"]["reason"].startswith(
+        "unreadable: its code cells hold 5180000 characters"
+    )
+    assert graded["seconds"] < 150
+
+
+def test_library_functions_as_answers_are_flagged_and_inf_is_judged(graded):
+    """Hole 8: ``from lib.convolution import conv2d as cross_correlate2d`` with no answer
+    cell is flagged for the instructor; ``corner_value = inf`` is incorrect, not a crash."""
+    row = graded["table"]["h_library_answer"]
+    assert row["cross_correlate2d"] == "correct" and row["corner_value"] == "incorrect"
+    assert "cross_correlate2d is a function of the module lib.convolution" in row["flags"]
+    text = feedback(graded, "h_library_answer")
+    assert "not a finite number" in text and "lib.convolution" in text
+    assert graded["table"]["alice"]["flags"] == ""
 
 
 def test_reading_the_hidden_cases_gains_nothing(graded):
     row = graded["table"]["h_reads_hidden"]
-    assert (row["score"], row["cross_correlate2d"]) == ("0", "incorrect")
+    # Incorrect; or, on a loaded machine, its scan of every object overruns the 4 s.
+    assert row["score"] == "0" and row["cross_correlate2d"] in ("incorrect", "error")
 
 
 def test_exiting_early_costs_that_exercise_only(graded):
@@ -340,7 +473,7 @@ def test_writing_outside_its_folder_harms_nothing(graded):
     assert graded["victim"].read_text() == "intact"
     assert not graded["probe"].exists()
     for path in graded["folder"].iterdir():
-        if path.is_file():
+        if path.name in graded["digests"]:
             assert hashlib.sha256(path.read_bytes()).hexdigest() == graded["digests"][path.name]
     assert graded["table"]["alice"]["score"] == "6"
 
@@ -384,18 +517,16 @@ def test_the_prelude_is_the_notebooks_imports():
 
 
 def test_the_grader_refuses_an_output_folder_inside_the_submissions(tmp_path):
-    grader = grade.Grader(1, isolation="limits")
+    grader = grade.Grader(1, isolation="unsandboxed")
     with pytest.raises(ValueError, match="inside"):
         grader.grade(tmp_path, tmp_path / "graded")
 
 
-@pytest.mark.parametrize("level", ["userns", "limits"])
-def test_the_weaker_isolation_levels(tmp_path, level):
-    """Without root (userns) or without namespaces (limits), grading still works and an
-    endless loop still costs one exercise; only the limits level lets a submission write
-    outside its folder, and the grader then says so in the table."""
-    if level == "userns" and grade.detect_isolation("auto") == "limits":
-        pytest.skip("no user namespaces here")
+@pytest.mark.parametrize("level", ["bwrap-user", "unsandboxed"])
+def test_the_other_isolation_levels(tmp_path, level):
+    """bubblewrap in a user namespace (as a normal user runs it), and no sandbox at all
+    (only when named): grading works and an endless loop costs one exercise; only the
+    unsandboxed level lets a submission write outside, and the table then says so."""
     student = student_version.student_version(fixtures.instructor_notebook())
     folder, victim = tmp_path / "submitted", tmp_path / "outside" / "victim.txt"
     folder.mkdir()
@@ -421,12 +552,267 @@ def test_the_weaker_isolation_levels(tmp_path, level):
     mallory = {r.exercise: r.status for r in rows["mallory"].results}
     assert mallory["sobel_magnitude"] == mallory["corner_value"] == "error"
     assert list(mallory.values()).count("correct") == 4
-    if level == "limits":
+    if level == "unsandboxed":
         assert victim.read_text() == "overwritten"
         assert "files outside its folder changed" in rows["mallory"].reason
         assert str(victim) in rows["mallory"].reason
     else:
         assert victim.read_text() == "intact" and rows["mallory"].reason == ""
+
+
+# --- the sandbox itself, one hostile answer at a time --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A grader whose sandbox runs one answer cell at a time (see :func:`run_answer`)."""
+    limits = grade.Limits(memory_mb=1024, processes=24, startup_seconds=60)
+    grader = grade.Grader(1, limits=limits)
+    if grader.level == "bwrap-root":
+        grader.cgroups = grade.Cgroups()
+    yield grader
+    if grader.cgroups is not None:
+        grader.cgroups.remove()
+
+
+def run_answer(grader, code, tmp_path, seconds=60):
+    """Run ``code`` as the answer cell of ``answer`` in the check step's sandbox; return
+    the value of ``answer`` as the grader decodes it, or how the process ended."""
+    request = {
+        "prelude": [],
+        "exercises": [
+            {"name": "answer", "kind": "value", "cell": code, "cases": [], "evaluate": True}
+        ],
+    }
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    child = grader._start("check", request, scratch)
+    value, deadline = None, time.monotonic() + seconds
+    try:
+        while (event := child.event(deadline)) is not None:
+            if event.get("event") == "case":
+                value = grade.safe_decode(event["outcome"]["value"])
+    except TimeoutError:
+        child.kill("timeout")
+    ending = child.ending()
+    return value if value is not None else ending
+
+
+def processes_with(marker):
+    """The host's processes whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def test_no_silent_fallback_without_bubblewrap(monkeypatch, tmp_path, capsys):
+    """Hole 1: without bubblewrap the grader stops, naming what is missing and the flag
+    that grades without isolation; it never falls back by itself."""
+    monkeypatch.setattr(grade, "BWRAP", "bwrap-is-not-installed", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap, no unshare
+    with pytest.raises(RuntimeError) as error:
+        grade.Grader(1)
+    message = str(error.value)
+    assert "bubblewrap" in message and "--unsandboxed" in message
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    assert grade.main([str(folder), "--chapter", "1"]) == 2
+    assert "--unsandboxed" in capsys.readouterr().err
+    assert not (tmp_path / "submitted-graded").exists()
+    assert grade.Grader(1, isolation="unsandboxed").level == "unsandboxed"
+
+
+def test_no_process_of_a_submission_outlives_its_run(sandbox, tmp_path):
+    """Hole 1: a detached background process (new session, double fork) ends with the run."""
+    marker = f"convbook-outlives-{os.getpid()}-{time.monotonic_ns()}"
+    code = f"""
+import os, subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "{marker}"],
+                 start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)",
+                                  "{marker}"])
+    os._exit(0)
+answer = "started"
+"""
+    assert run_answer(sandbox, code, tmp_path) == "started"
+    time.sleep(0.5)
+    left = processes_with(marker)
+    for pid in left:  # never leave them on the host, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def test_sysv_shared_memory_does_not_outlive_the_sandbox(sandbox, tmp_path):
+    """Hole 2: a System V segment made inside is gone from the host afterwards."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    key = 0x5EED0000 + os.getpid() % 0xFFFF
+    code = f"""
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+answer = libc.shmget({key}, 2**20, 0o1000 | 0o666)  # IPC_CREAT, for anyone
+"""
+    made = run_answer(sandbox, code, tmp_path)
+    assert isinstance(made, int) and made >= 0, made  # it was made, inside
+    segment = libc.shmget(key, 0, 0)
+    if segment >= 0:  # left on the host: remove it before failing
+        libc.shmctl(segment, 0, None)  # IPC_RMID
+    assert segment == -1 and ctypes.get_errno() == errno.ENOENT
+
+
+def test_the_sandbox_sees_only_what_it_needs(sandbox, tmp_path):
+    """Hole 3: nothing outside the Python environment, lib (without the checkers) and
+    its own tmpfs is visible, and nothing is writable but the tmpfs."""
+    outside = tmp_path / "another_clone" / "lib" / "exercises"
+    outside.mkdir(parents=True)
+    (outside / "chapter1.py").write_text("REFERENCE = 1")
+    os.chmod(tmp_path, 0o755)
+    paths = [
+        str(outside / "chapter1.py"),
+        str(ROOT / ".git"),
+        str(ROOT / "chapters" / "01_convolution.ipynb"),
+        str(ROOT / "tools" / "grade.py"),
+        str(ROOT / "tests"),
+        "/etc/passwd",
+        "/var",
+    ]
+    # What may be in its root: system folders, and the way down to what it needs.
+    needed = [Path(sys.base_prefix).resolve(), Path(sys.prefix), ROOT / "lib"]
+    allowed = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev"}
+    allowed |= {"proc", "tmp", "run"} | {p.parts[1] for p in needed}
+    homes = {p.parts[2] for p in needed if len(p.parts) > 3 and p.parts[1] in ("root", "home")}
+    code = f"""
+import os
+import lib.exercises.checker
+visible = [p for p in {paths!r} if os.path.exists(p)]
+checker = os.path.getsize(lib.exercises.checker.__file__) > 0
+references = [os.path.getsize(os.path.join(os.path.dirname(lib.exercises.checker.__file__), f))
+              for f in ("chapter1.py", "chapter5.py")]
+writable = []
+for folder in ("/", "/usr", {str(ROOT / "lib")!r}, "/run/grader", "/tmp", "/dev/shm"):
+    try:
+        with open(os.path.join(folder, "probe.txt"), "w") as file:
+            file.write("x")
+        writable.append(folder)
+    except OSError:
+        pass
+cmdline = open("/proc/1/cmdline", "rb").read().decode(errors="replace")
+top = os.listdir("/")
+homes = sorted(set(os.listdir("/root") if os.path.isdir("/root") else [])
+               | set(os.listdir("/home") if os.path.isdir("/home") else []))
+answer = [visible, checker, references, writable, {str(tmp_path)!r} in cmdline, top, homes]
+"""
+    answer = run_answer(sandbox, code, tmp_path)
+    visible, checker, references, writable, leaked, top, home = answer
+    assert visible == [] and checker and references == [0, 0]
+    assert set(top) <= allowed and set(home) <= homes
+    assert writable == ["/tmp", "/dev/shm"] and not leaked
+
+
+def test_unix_socket_files_outside_are_out_of_reach(sandbox, tmp_path):
+    """Hole 4: a listening UNIX socket on the host gets no connection, even from a child
+    process that the runner's audit hook does not watch."""
+    base = Path("/run") if os.geteuid() == 0 and os.access("/run", os.W_OK) else tmp_path
+    folder = Path(tempfile.mkdtemp(prefix="convbook-sock-", dir=base))
+    try:
+        os.chmod(folder, 0o755)
+        path = str(folder / "s")
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        os.chmod(path, 0o777)
+        server.listen(4)
+        server.setblocking(False)
+        code = f"""
+import subprocess, sys
+script = ("import socket; s = socket.socket(socket.AF_UNIX); s.connect({path!r}); "
+          "s.sendall(b'the instructor notebook')")
+answer = subprocess.run([sys.executable, "-c", script], capture_output=True).returncode
+"""
+        assert run_answer(sandbox, code, tmp_path) == 1  # the connection failed
+        with pytest.raises(BlockingIOError):
+            server.accept()
+        server.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_limits_hold_for_a_submission_as_a_whole(sandbox, tmp_path):
+    """Hole 5: 8 children of 200 MB each hold at most the submission's 1024 MB together,
+    and at most its 24 processes run at once (cgroups: as root only)."""
+    if sandbox.cgroups is None or not sandbox.cgroups.available:
+        pytest.skip("no control groups here (not root, or no delegation): per-process only")
+    code = """
+import os, time
+children = []
+for _ in range(8):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            block = b"x" * (200 * 2**20)
+            time.sleep(1.5)
+            os._exit(0)
+        except BaseException:
+            os._exit(3)
+    children.append(pid)
+held = 0
+for pid in children:
+    _, status = os.waitpid(pid, 0)
+    held += os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+started = 0
+for _ in range(40):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(1)
+        os._exit(0)
+    started += 1
+answer = [held, started]
+"""
+    held, started = run_answer(sandbox, code, tmp_path)
+    assert 200 * held <= 1024 and held >= 1
+    assert 1 <= started < 24
+
+
+def test_forged_channel_data_costs_nothing(sandbox, tmp_path):
+    """Hole 8: an array whose header announces 10^12 elements is a wrong value, not a
+    crash of the judge; and a 200,000-deep JSON line is ignored, not a dead reader."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+    )
+    forged = {"t": "ndarray", "npy": base64.b64encode(header.getvalue() + bytes(8)).decode()}
+    exercise = grade.chapter_exercises(1)[2]
+    outcomes = [{"value": forged}] * len(sandbox.cases[exercise.name])
+    record = grade.CheckRecord(outcomes=outcomes, done=True)
+    result = sandbox.judge(exercise, record, True)
+    assert result.status == "incorrect" and "could not be judged" not in result.message
+    script = (
+        "import json, sys; nonce = json.loads(sys.stdin.read())['nonce']; "
+        "print('[' * 200_000 + ']' * 200_000); print(json.dumps({'event': 'ready', 'n': nonce}))"
+    )
+    child = grade.Child([sys.executable, "-c", script], {}, cwd=tmp_path)
+    assert child.event(time.monotonic() + 30) == {"event": "ready"}
+    assert child.event(time.monotonic() + 30) is None
+    child.finish()
+
+
+def test_main_prints_no_escape_codes(tmp_path, capsys):
+    """Hole 7: a file name with escape codes reaches the terminal escaped."""
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    (folder / ".\x1b[2J\x1b[HALL 30 SUBMISSIONS GRADED.ipynb").write_text("{}")
+    assert grade.main([str(folder), "--chapter", "1", "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and "\\x1b[2J" in printed
 
 
 def test_an_answer_that_calls_an_unfinished_stub_is_an_error_that_names_it():
