@@ -94,4 +94,5 @@ student: $(INSTALLED)
 grade: $(INSTALLED)
 	@test -n "$(SUBMISSIONS)" -a -n "$(CHAPTER)" || \
 		{ echo "usage: make grade SUBMISSIONS=folder CHAPTER=1 [OUT=folder]"; exit 2; }
-	$(PY) tools/grade.py "$(SUBMISSIONS)" --chapter $(CHAPTER) $(if $(OUT),--out "$(OUT)")
+	$(PY) tools/grade.py "$(SUBMISSIONS)" --chapter $(CHAPTER) $(if $(OUT),--out "$(OUT)") \
+		$(if $(UNSANDBOXED),--unsandboxed)
