@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book serve test test-website lint format execute bench reproduce reproduce-seeds student grade lock clean help
+.PHONY: book serve test test-website lint format execute bench reproduce reproduce-seeds student grade autograder lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
@@ -24,6 +24,7 @@ help:
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
 	@echo "make student  the student version of the chapters into student/ (NB=... for one)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
+	@echo "make autograder CHAPTER=1  Gradescope's autograder zip of a chapter, in autograder/"
 	@echo "make clean    remove the build and the virtual environment"
 
 $(INSTALLED): requirements.txt pyproject.toml
@@ -96,3 +97,8 @@ grade: $(INSTALLED)
 		{ echo "usage: make grade SUBMISSIONS=folder CHAPTER=1 [OUT=folder]"; exit 2; }
 	$(PY) tools/grade.py "$(SUBMISSIONS)" --chapter $(CHAPTER) $(if $(OUT),--out "$(OUT)") \
 		$(if $(UNSANDBOXED),--unsandboxed)
+
+# Gradescope's autograder for a chapter: autograder/chapterN.zip (see tools/gradescope.py).
+autograder: $(INSTALLED)
+	@test -n "$(CHAPTER)" || { echo "usage: make autograder CHAPTER=1"; exit 2; }
+	$(PY) tools/gradescope.py build --chapter $(CHAPTER)

@@ -63,6 +63,7 @@ import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 from grade_runner import MAX_ARRAY_BYTES, MAX_DEPTH, MAX_ITEMS, decode, encode  # noqa: E402
 
+import lib  # noqa: E402
 from lib.exercises import chapter_exercises  # noqa: E402
 from lib.exercises.checker import (  # noqa: E402
     ERROR,
@@ -72,6 +73,9 @@ from lib.exercises.checker import (  # noqa: E402
     wrap,
 )
 
+#: The package ``lib`` that the grader imports (its checkers judge), and that the sandbox
+#: shows: with an editable install, this clone's; in Gradescope's container, its copy.
+LIB = Path(lib.__file__).resolve().parent
 #: The largest notebook file that is read at all.
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 #: The most characters of code a notebook may hold in all its code cells (the book's
@@ -322,7 +326,7 @@ def bwrap_argv(level, mode, config, limits, mpl_cache=None):
             binds.append((path, path))
     if os.path.realpath(sys.prefix) != sys.prefix:
         binds.append((sys.prefix, sys.prefix))
-    library = ROOT / "lib"
+    library = LIB  # the lib this process imports, where the runner will import it too
     binds.append((str(library), str(library)))
     parents = {str(p) for _, d in binds for p in Path(d).parents if str(p) != "/"}
     for parent in sorted(parents, key=lambda p: p.count("/")):
@@ -1061,7 +1065,7 @@ class Grader:
         rows = [Row(file=f, student=student_id(f)) for f in files]
         for row in rows:
             row.reason = "not graded: the grading run was interrupted"
-        watched = [folder, ROOT / "lib", ROOT / "tools"] if self.watch is None else self.watch
+        watched = [folder, LIB, ROOT / "tools"] if self.watch is None else self.watch
         started = time.monotonic()
         scratch_root = Path(tempfile.mkdtemp(prefix="convbook-grade-"))
         self.scratch_root = scratch_root
