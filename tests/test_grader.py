@@ -533,7 +533,6 @@ def test_the_other_isolation_levels(tmp_path, level):
     victim.parent.mkdir()
     victim.write_text("intact")
     writes = f'from pathlib import Path\nPath("{victim}").write_text("overwritten")'
-    nbformat.write(fixtures.with_answers(student, RIGHT), folder / "alice.ipynb")
     answers = hostile(
         writes,
         "ch1-ex-corner-value",
@@ -548,7 +547,6 @@ def test_the_other_isolation_levels(tmp_path, level):
     )
     assert grader.level == level
     rows = {row.student: row for row in grader.grade(folder, tmp_path / "graded")}
-    assert sum(r.score for r in rows["alice"].results) == 6
     mallory = {r.exercise: r.status for r in rows["mallory"].results}
     assert mallory["sobel_magnitude"] == mallory["corner_value"] == "error"
     assert list(mallory.values()).count("correct") == 4
@@ -627,53 +625,17 @@ def test_no_silent_fallback_without_bubblewrap(monkeypatch, tmp_path, capsys):
     assert grade.Grader(1, isolation="unsandboxed").level == "unsandboxed"
 
 
-def test_no_process_of_a_submission_outlives_its_run(sandbox, tmp_path):
-    """Hole 1: a detached background process (new session, double fork) ends with the run."""
+@pytest.fixture(scope="module")
+def attacked(sandbox, tmp_path_factory):
+    """One answer cell that tries four ways out at once (holes 1 to 4), and the host
+    afterwards: its processes, its SysV segments, a listening UNIX socket, its files."""
+    tmp = tmp_path_factory.mktemp("attack")
+    os.chmod(tmp, 0o755)
     marker = f"convbook-outlives-{os.getpid()}-{time.monotonic_ns()}"
-    code = f"""
-import os, subprocess, sys
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "{marker}"],
-                 start_new_session=True)
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)",
-                                  "{marker}"])
-    os._exit(0)
-answer = "started"
-"""
-    assert run_answer(sandbox, code, tmp_path) == "started"
-    time.sleep(0.5)
-    left = processes_with(marker)
-    for pid in left:  # never leave them on the host, even when the test fails
-        os.kill(pid, signal.SIGKILL)
-    assert left == []
-
-
-def test_sysv_shared_memory_does_not_outlive_the_sandbox(sandbox, tmp_path):
-    """Hole 2: a System V segment made inside is gone from the host afterwards."""
-    libc = ctypes.CDLL(None, use_errno=True)
     key = 0x5EED0000 + os.getpid() % 0xFFFF
-    code = f"""
-import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-answer = libc.shmget({key}, 2**20, 0o1000 | 0o666)  # IPC_CREAT, for anyone
-"""
-    made = run_answer(sandbox, code, tmp_path)
-    assert isinstance(made, int) and made >= 0, made  # it was made, inside
-    segment = libc.shmget(key, 0, 0)
-    if segment >= 0:  # left on the host: remove it before failing
-        libc.shmctl(segment, 0, None)  # IPC_RMID
-    assert segment == -1 and ctypes.get_errno() == errno.ENOENT
-
-
-def test_the_sandbox_sees_only_what_it_needs(sandbox, tmp_path):
-    """Hole 3: nothing outside the Python environment, lib (without the checkers) and
-    its own tmpfs is visible, and nothing is writable but the tmpfs."""
-    outside = tmp_path / "another_clone" / "lib" / "exercises"
+    outside = tmp / "another_clone" / "lib" / "exercises"
     outside.mkdir(parents=True)
     (outside / "chapter1.py").write_text("REFERENCE = 1")
-    os.chmod(tmp_path, 0o755)
     paths = [
         str(outside / "chapter1.py"),
         str(ROOT / ".git"),
@@ -683,64 +645,109 @@ def test_the_sandbox_sees_only_what_it_needs(sandbox, tmp_path):
         "/etc/passwd",
         "/var",
     ]
-    # What may be in its root: system folders, and the way down to what it needs.
-    needed = [Path(sys.base_prefix).resolve(), Path(sys.prefix), ROOT / "lib"]
-    allowed = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev"}
-    allowed |= {"proc", "tmp", "run"} | {p.parts[1] for p in needed}
-    homes = {p.parts[2] for p in needed if len(p.parts) > 3 and p.parts[1] in ("root", "home")}
+    # A socket file of the host, outside the temporary folders that the old sandbox hid.
+    base = Path("/run") if os.geteuid() == 0 and os.access("/run", os.W_OK) else tmp
+    folder = Path(tempfile.mkdtemp(prefix="convbook-sock-", dir=base))
+    os.chmod(folder, 0o755)
+    path = str(folder / "s")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    os.chmod(path, 0o777)
+    server.listen(4)
+    server.setblocking(False)
     code = f"""
-import os
+import ctypes, os, subprocess, sys
 import lib.exercises.checker
-visible = [p for p in {paths!r} if os.path.exists(p)]
-checker = os.path.getsize(lib.exercises.checker.__file__) > 0
-references = [os.path.getsize(os.path.join(os.path.dirname(lib.exercises.checker.__file__), f))
-              for f in ("chapter1.py", "chapter5.py")]
-writable = []
+found = {{}}
+# 1. processes that try to outlive the run: a new session, and a double fork
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "{marker}"],
+                 start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)",
+                                  "{marker}"])
+    os._exit(0)
+# 2. a System V shared memory segment, for anyone, left behind
+libc = ctypes.CDLL(None, use_errno=True)
+found["shm"] = libc.shmget({key}, 2**20, 0o1000 | 0o666)  # IPC_CREAT
+# 3. what it can see and write
+found["visible"] = [p for p in {paths!r} if os.path.exists(p)]
+here = os.path.dirname(lib.exercises.checker.__file__)
+found["checker"] = os.path.getsize(lib.exercises.checker.__file__)
+found["references"] = [os.path.getsize(os.path.join(here, f))
+                       for f in ("chapter1.py", "chapter5.py")]
+found["writable"] = []
 for folder in ("/", "/usr", {str(ROOT / "lib")!r}, "/run/grader", "/tmp", "/dev/shm"):
     try:
         with open(os.path.join(folder, "probe.txt"), "w") as file:
             file.write("x")
-        writable.append(folder)
+        found["writable"].append(folder)
     except OSError:
         pass
-cmdline = open("/proc/1/cmdline", "rb").read().decode(errors="replace")
-top = os.listdir("/")
-homes = sorted(set(os.listdir("/root") if os.path.isdir("/root") else [])
-               | set(os.listdir("/home") if os.path.isdir("/home") else []))
-answer = [visible, checker, references, writable, {str(tmp_path)!r} in cmdline, top, homes]
-"""
-    answer = run_answer(sandbox, code, tmp_path)
-    visible, checker, references, writable, leaked, top, home = answer
-    assert visible == [] and checker and references == [0, 0]
-    assert set(top) <= allowed and set(home) <= homes
-    assert writable == ["/tmp", "/dev/shm"] and not leaked
-
-
-def test_unix_socket_files_outside_are_out_of_reach(sandbox, tmp_path):
-    """Hole 4: a listening UNIX socket on the host gets no connection, even from a child
-    process that the runner's audit hook does not watch."""
-    base = Path("/run") if os.geteuid() == 0 and os.access("/run", os.W_OK) else tmp_path
-    folder = Path(tempfile.mkdtemp(prefix="convbook-sock-", dir=base))
-    try:
-        os.chmod(folder, 0o755)
-        path = str(folder / "s")
-        server = socket.socket(socket.AF_UNIX)
-        server.bind(path)
-        os.chmod(path, 0o777)
-        server.listen(4)
-        server.setblocking(False)
-        code = f"""
-import subprocess, sys
+found["leaked"] = {str(tmp)!r} in open("/proc/1/cmdline", "rb").read().decode(errors="replace")
+found["top"] = os.listdir("/")
+found["homes"] = sorted(set(os.listdir("/root") if os.path.isdir("/root") else [])
+                        | set(os.listdir("/home") if os.path.isdir("/home") else []))
+# 4. the host's socket file, from a child process that no audit hook watches
 script = ("import socket; s = socket.socket(socket.AF_UNIX); s.connect({path!r}); "
           "s.sendall(b'the instructor notebook')")
-answer = subprocess.run([sys.executable, "-c", script], capture_output=True).returncode
+found["socket"] = subprocess.run([sys.executable, "-c", script], capture_output=True).returncode
+answer = [[k, v] for k, v in found.items()]
 """
-        assert run_answer(sandbox, code, tmp_path) == 1  # the connection failed
-        with pytest.raises(BlockingIOError):
+    try:
+        answer = run_answer(sandbox, code, tmp)
+        time.sleep(0.5)
+        host = {"processes": processes_with(marker)}
+        for pid in host["processes"]:  # never leave them on the host, even on failure
+            os.kill(pid, signal.SIGKILL)
+        libc = ctypes.CDLL(None, use_errno=True)
+        segment = libc.shmget(key, 0, 0)
+        host["shm"] = (segment, ctypes.get_errno())
+        if segment >= 0:  # left on the host: remove it before failing
+            libc.shmctl(segment, 0, None)  # IPC_RMID
+        try:
             server.accept()
-        server.close()
+            host["connected"] = True
+        except BlockingIOError:
+            host["connected"] = False
     finally:
+        server.close()
         shutil.rmtree(folder, ignore_errors=True)
+    assert isinstance(answer, list), answer  # the cell ran and answered
+    yield {"inside": dict(answer), "host": host, "tmp": tmp}
+
+
+def test_no_process_of_a_submission_outlives_its_run(attacked):
+    """Hole 1: a detached background process (new session, double fork) ends with the run."""
+    assert attacked["host"]["processes"] == []
+
+
+def test_sysv_shared_memory_does_not_outlive_the_sandbox(attacked):
+    """Hole 2: a System V segment made inside is gone from the host afterwards."""
+    assert attacked["inside"]["shm"] >= 0  # it was made, inside
+    assert attacked["host"]["shm"] == (-1, errno.ENOENT)
+
+
+def test_the_sandbox_sees_only_what_it_needs(attacked):
+    """Hole 3: nothing outside the Python environment, lib (without the checkers) and
+    its own tmpfs is visible, and nothing is writable but the tmpfs."""
+    inside = attacked["inside"]
+    assert inside["visible"] == [] and inside["checker"] > 0 and inside["references"] == [0, 0]
+    assert inside["writable"] == ["/tmp", "/dev/shm"] and not inside["leaked"]
+    # What may be in its root: system folders, and the way down to what it needs.
+    needed = [Path(sys.base_prefix).resolve(), Path(sys.prefix), grade.LIB]
+    allowed = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev"}
+    allowed |= {"proc", "tmp", "run"} | {p.parts[1] for p in needed}
+    homes = {p.parts[2] for p in needed if len(p.parts) > 3 and p.parts[1] in ("root", "home")}
+    assert set(inside["top"]) <= allowed and set(inside["homes"]) <= homes
+
+
+def test_unix_socket_files_outside_are_out_of_reach(attacked):
+    """Hole 4: a listening UNIX socket on the host gets no connection, even from a child
+    process that the runner's audit hook does not watch."""
+    assert attacked["inside"]["socket"] == 1  # its connection failed
+    assert attacked["host"]["connected"] is False
 
 
 def test_limits_hold_for_a_submission_as_a_whole(sandbox, tmp_path):

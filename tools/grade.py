@@ -1072,6 +1072,8 @@ class Grader:
         if self.level == "bwrap-root":
             self.cgroups = Cgroups()
         try:
+            if not rows:  # nothing to grade: no sandbox to start
+                return self._finish(rows, skipped, started)
             self.prepare(scratch_root)
             try:
                 self.probe(scratch_root, folder, out)
@@ -1102,6 +1104,9 @@ class Grader:
                 self.cgroups.remove()
             shutil.rmtree(scratch_root, ignore_errors=True)
             write_results(rows, self.exercises, out, self.level, self.chapter)
+        return self._finish(rows, skipped, started)
+
+    def _finish(self, rows, skipped, started):
         self.seconds = time.monotonic() - started
         self.skipped = skipped
         return rows
