@@ -12,6 +12,7 @@ import errno
 import hashlib
 import importlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -845,3 +846,111 @@ def test_an_answer_that_calls_an_unfinished_stub_is_an_error_that_names_it():
         "raised": "NotImplementedError in cross_correlate2d, which it calls and which is "
         "still a stub"
     }
+
+
+# --- points, partial credit, the LMS table, regrading ---------------------------------------
+
+
+def test_the_points_files_hold_every_exercise_of_their_chapter():
+    for path in sorted((ROOT / "grading").glob("chapter*.json")):
+        chapter = int(path.stem.removeprefix("chapter"))
+        scheme = grade.load_scheme(chapter, path)
+        assert list(scheme.points) == [e.name for e in grade.chapter_exercises(chapter)]
+
+
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        ({"points": {"corner": 1}}, "has no exercise 'corner'"),
+        ({"points": {"corner_value": -1}}, "must be a finite number >= 0"),
+        ({"points": {"corner_value": "2"}}, "must be a finite number >= 0"),
+        ({"points": {"corner_value": 1}, "partial_credit": "yes"}, "true or false"),
+    ],
+)
+def test_a_points_file_that_breaks_a_rule_is_refused_by_name(tmp_path, data, rule):
+    path = tmp_path / "chapter1.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=rule):
+        grade.load_scheme(1, path)
+
+
+def test_partial_credit_is_the_share_of_hidden_cases_right():
+    """A function right on some hidden cases only earns that share of its points with
+    partial credit, and nothing without; a correct one earns its points either way."""
+    runner = importlib.import_module("grade_runner")
+    reference = importlib.import_module("lib.exercises.chapter1").cross_correlate2d.reference
+
+    def square_only(image, kernel):  # right when the kernel is square, else zeros
+        value = reference(image, kernel)
+        return value if kernel.shape[0] == kernel.shape[1] else np.zeros_like(value)
+
+    exercise = grade.chapter_exercises(1)[2]
+    for partial in (False, True):
+        scheme = grade.Scheme({e.name: 2.0 for e in grade.chapter_exercises(1)}, partial)
+        grader = grade.Grader(1, isolation="unsandboxed", scheme=scheme)
+        cases = grader.cases[exercise.name]
+        square = sum(c.args[1].shape[0] == c.args[1].shape[1] for c in cases)
+        assert 0 < square < len(cases)
+        for function, expected in ((square_only, 2.0 * square / len(cases)), (reference, 2.0)):
+            outcomes = [runner.call(function, c.args) for c in cases]
+            record = grade.CheckRecord(outcomes=outcomes, done=True)
+            result = grader.judge(exercise, record, True)
+            result, earned = grader.score(exercise, result, record)
+            assert result.points == 2.0
+            if function is reference or partial:
+                assert earned == pytest.approx(expected)
+            else:
+                assert earned == 0.0
+            if function is square_only and partial:
+                assert f"{square} of {len(cases)} hidden cases right" in result.message
+
+
+def test_regrading_one_student_or_one_exercise(tmp_path):
+    """A class is graded; then one student is regraded (the other's row is kept even though
+    their file changed), then one exercise (the other columns are kept); weights and the
+    LMS table follow."""
+    student = student_version.student_version(fixtures.instructor_notebook())
+    folder, out = tmp_path / "submitted", tmp_path / "graded"
+    folder.mkdir()
+    nbformat.write(fixtures.with_answers(student, RIGHT), folder / "alice.ipynb")
+    wrong = {**RIGHT, "ch1-ex-corner-value": "corner_value = 8"}
+    nbformat.write(fixtures.with_answers(student, wrong), folder / "bob.ipynb")
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"points": {"corner_value": 4, "sobel_magnitude": 0.5}}))
+    arguments = [str(folder), "--chapter", "1", "--out", str(out), "--no-run", "--jobs", "2"]
+    arguments += ["--weights", str(weights)]
+
+    def table(name="grades.csv"):
+        with open(out / name, newline="", encoding="utf-8") as file:
+            return list(csv.DictReader(file))
+
+    assert grade.main(arguments) == 0
+    scores = {row["student"]: row["score"] for row in table()}
+    assert scores == {"alice": "8.5", "bob": "4.5"} and table()[0]["max_score"] == "8.5"
+    lms = {row["SIS Login ID"]: row for row in table("lms.csv")}
+    assert lms["bob"]["Chapter 1: corner_value (4)"] == "0"
+    assert lms["bob"]["Chapter 1 (8.5)"] == "4.5" and lms["alice"]["Chapter 1 (8.5)"] == "8.5"
+    # Bob fixes his corner; Alice breaks hers; only Bob is regraded.
+    nbformat.write(fixtures.with_answers(student, RIGHT), folder / "bob.ipynb")
+    nbformat.write(fixtures.with_answers(student, wrong), folder / "alice.ipynb")
+    assert grade.main([*arguments, "--student", "bob"]) == 0
+    rows = {row["student"]: row for row in table()}
+    assert rows["bob"]["score"] == "8.5" and rows["alice"]["score"] == "8.5"
+    assert "Score: 8.5 / 8.5" in (out / "feedback" / "alice.txt").read_text()
+    # Now one exercise for everyone: Alice's corner; her other verdicts are kept.
+    nbformat.write(
+        fixtures.with_answers(
+            student,
+            {
+                **RIGHT,
+                **hostile("def sobel_magnitude(image):\n    return image", "ch1-ex-sobel", wrong),
+            },
+        ),
+        folder / "alice.ipynb",
+    )
+    assert grade.main([*arguments, "--exercise", "corner_value"]) == 0
+    rows = {row["student"]: row for row in table()}
+    assert rows["alice"]["corner_value"] == "incorrect" and rows["alice"]["score"] == "4.5"
+    assert rows["alice"]["sobel_magnitude"] == "correct" and rows["bob"]["score"] == "8.5"
+    assert grade.main([*arguments, "--exercise", "corner"]) == 2
+    assert grade.main([*arguments, "--student", "carol"]) == 2

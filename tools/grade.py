@@ -66,6 +66,7 @@ from grade_runner import MAX_ARRAY_BYTES, MAX_DEPTH, MAX_ITEMS, decode, encode  
 import lib  # noqa: E402
 from lib.exercises import chapter_exercises  # noqa: E402
 from lib.exercises.checker import (  # noqa: E402
+    CORRECT,
     ERROR,
     NOT_ATTEMPTED,
     Outcome,
@@ -110,6 +111,82 @@ class Limits:
     file_mb: int = 64  # the largest file it may write
     processes: int = 64  # processes and threads, all together
     cpus: float = 1.0  # CPU share of all its processes together (cgroup)
+
+
+# --- points -----------------------------------------------------------------------------------
+
+#: The folder of the chapters' points files (``chapterN.json``), which instructors edit.
+SCHEMES = ROOT / "grading"
+
+
+@dataclass
+class Scheme:
+    """How a chapter's exercises are scored.
+
+    Parameters
+    ----------
+    points : dict
+        Points of each exercise, by name.
+    partial_credit : bool
+        When True, a function that is not correct gets its points times the share of
+        hidden cases it got right (when it ran on all of them without raising).
+    """
+
+    points: dict
+    partial_credit: bool = False
+
+    @property
+    def total(self):
+        return sum(self.points.values())
+
+
+def load_scheme(chapter, path=None):
+    """A chapter's :class:`Scheme`: from ``path``, else ``grading/chapterN.json`` when it
+    exists, else each exercise's own points and no partial credit.
+
+    The file is JSON: ``{"points": {"corner_value": 2, ...}, "partial_credit": false}``;
+    an exercise it leaves out keeps its own points.
+
+    Raises
+    ------
+    ValueError
+        If the file names an exercise the chapter does not have, or gives points that
+        are not a finite number >= 0, or ``partial_credit`` that is not true or false.
+    """
+    exercises = chapter_exercises(chapter)
+    points = {e.name: float(e.points) for e in exercises}
+    if path is None:
+        number = str(chapter).split("_")[0].lstrip("0") or "0"
+        default = SCHEMES / f"chapter{number}.json"
+        path = default if default.is_file() else None
+    if path is None:
+        return Scheme(points)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"weights file {path}: cannot be read as JSON ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("points", {}), dict):
+        raise ValueError(f"weights file {path}: must be an object with a 'points' object")
+    for name, value in data.get("points", {}).items():
+        if name not in points:
+            raise ValueError(
+                f"weights file {path}: chapter {chapter} has no exercise {name!r} "
+                f"(it has {', '.join(points)})"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (0 <= value < float("inf"))
+        ):
+            raise ValueError(
+                f"weights file {path}: the points of {name} must be a finite number >= 0, "
+                f"not {value!r}"
+            )
+        points[name] = float(value)
+    partial = data.get("partial_credit", False)
+    if not isinstance(partial, bool):
+        raise ValueError(f"weights file {path}: partial_credit must be true or false")
+    return Scheme(points, partial)
 
 
 # --- isolation -------------------------------------------------------------------------------
@@ -730,6 +807,7 @@ class Row:
     notes: list = field(default_factory=list)
     run_errors: list = field(default_factory=list)
     flags: list = field(default_factory=list)  # for the instructor to decide
+    scores: dict = field(default_factory=dict)  # points earned, by exercise
 
 
 class Grader:
@@ -749,6 +827,8 @@ class Grader:
     watch : list of Path, optional
         Folders whose files must not change while submissions run; a change is reported.
         Default: the submissions, ``lib`` and ``tools``.
+    scheme : Scheme, optional
+        Points and partial credit; default :func:`load_scheme` of the chapter.
     """
 
     def __init__(
@@ -760,8 +840,11 @@ class Grader:
         jobs=2,
         run_notebook=True,
         watch=None,
+        scheme=None,
     ):
         self.exercises = chapter_exercises(chapter)
+        self.scheme = scheme or load_scheme(chapter)
+        self.only_exercises = None  # a regrade of some exercises: their names
         self.chapter = chapter
         self.limits = limits or Limits()
         self.level = detect_isolation(isolation)
@@ -887,6 +970,9 @@ class Grader:
         cells = answer_cells(nb, self.exercises)
         order = sorted(self.exercises, key=lambda e: cells.get(e.name, (len(nb.cells),))[0])
         records = {e.name: CheckRecord() for e in order}
+        for name in records:  # not regraded: its cell runs, for what later answers use
+            if self.only_exercises is not None and name not in self.only_exercises:
+                records[name].done = True
         prelude = imports_of(nb)
         while True:
             pending = [e for e in order if not records[e.name].done]
@@ -910,13 +996,17 @@ class Grader:
             self._check_once(request, pending, records, scratch, submissions, out)
         for exercise in self.exercises:
             name = exercise.name
+            if self.only_exercises is not None and name not in self.only_exercises:
+                continue
             where = cells.get(name)
             if where and where[2] != "its answer cell":
                 row.notes.append(
                     f"{name}: no cell has the grade_id {exercise.label}; graded {where[2]} "
                     f"(cell {where[0] + 1})."
                 )
-            row.results.append(self.judge(exercise, records[name], where is not None))
+            result = self.judge(exercise, records[name], where is not None)
+            result, row.scores[name] = self.score(exercise, result, records[name])
+            row.results.append(result)
             if records[name].origin is not None:
                 row.flags.append(
                     f"{name} is a function of the module {records[name].origin}, not one "
@@ -1031,6 +1121,42 @@ class Grader:
             )
         return result
 
+    def score(self, exercise, result, record):
+        """The result with the scheme's points, and the points it earns.
+
+        With partial credit, a function that ran on every hidden case without raising
+        earns its points times the share of cases it got right (each case judged alone).
+        """
+        points = self.scheme.points[exercise.name]
+        shown = Result(result.exercise, result.status, result.message, points)
+        if result.status == CORRECT:
+            return shown, points
+        if not self.scheme.partial_credit or exercise.kind != "function":
+            return shown, 0.0
+        cases = self.cases[exercise.name]
+        outcomes = record.outcomes
+        if record.stopped or len(outcomes) != len(cases) or not cases:
+            return shown, 0.0
+        passed = 0
+        for case, outcome in zip(cases, outcomes, strict=True):
+            if "value" not in outcome:
+                return shown, 0.0
+            decoded = Outcome(
+                value=safe_decode(outcome["value"]),
+                raised=None,
+                not_implemented=False,
+                mutated=bool(outcome.get("mutated")),
+            )
+            try:
+                passed += exercise.judge([case], [decoded]).status == CORRECT
+            except Exception:
+                pass
+        if passed == 0:
+            return shown, 0.0
+        earned = points * passed / len(cases)
+        message = f"{result.message} Partial credit: {passed} of {len(cases)} hidden cases right."
+        return Result(result.exercise, result.status, message, points), earned
+
     # -- one submission, and all of them
 
     def grade_one(self, path, folder, out, scratch_root, row):
@@ -1042,19 +1168,36 @@ class Grader:
             return
         scratch = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch_root))
         try:
-            if self.run_notebook:
+            if self.run_notebook and self.only_exercises is None:
                 self.run_step(nb, scratch, folder, out, row)
             self.check_step(nb, scratch, folder, out, row)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def grade(self, folder, out):
-        """Grade every file of ``folder``; write ``grades.csv`` and ``feedback/`` in ``out``.
+    def grade(self, folder, out, students=None, exercises=None):
+        """Grade the files of ``folder``; write ``grades.csv``, ``lms.csv``, ``feedback/``
+        and ``results.json`` (what a later regrade starts from) in ``out``.
+
+        Parameters
+        ----------
+        folder, out : Path
+        students : list of str, optional
+            Regrade only these students (ids or file names); the others keep their rows
+            from the earlier grading in ``out``.
+        exercises : list of str, optional
+            Regrade only these exercises (without the notebook's run); the other
+            exercises keep their verdicts from the earlier grading in ``out``.
 
         Returns
         -------
         list of Row
             One per submitted file, in the order of the table.
+
+        Raises
+        ------
+        ValueError
+            If a regrade names a student or an exercise that does not exist, or ``out``
+            holds no earlier grading to update.
         """
         folder, out = Path(folder).resolve(), Path(out).resolve()
         if not folder.is_dir():
@@ -1063,7 +1206,24 @@ class Grader:
             raise ValueError("the output folder must not be inside the submissions folder")
         files, skipped = submitted_files(folder)
         rows = [Row(file=f, student=student_id(f)) for f in files]
-        for row in rows:
+        previous, todo = None, rows
+        if students or exercises:
+            previous = read_rows(out)
+            names = [e.name for e in self.exercises]
+            for name in exercises or []:
+                if name not in names:
+                    raise ValueError(
+                        f"exercises: chapter {self.chapter} has no exercise {name!r} "
+                        f"(it has {', '.join(names)})"
+                    )
+            self.only_exercises = set(exercises) if exercises else None
+            if students:
+                known = {r.student for r in rows} | {r.file for r in rows}
+                for name in students:
+                    if name not in known:
+                        raise ValueError(f"students: no submitted file is {name!r}")
+                todo = [r for r in rows if r.student in students or r.file in students]
+        for row in todo:
             row.reason = "not graded: the grading run was interrupted"
         watched = [folder, LIB, ROOT / "tools"] if self.watch is None else self.watch
         started = time.monotonic()
@@ -1072,7 +1232,7 @@ class Grader:
         if self.level == "bwrap-root":
             self.cgroups = Cgroups()
         try:
-            if not rows:  # nothing to grade: no sandbox to start
+            if not todo:  # nothing to grade: no sandbox to start
                 return self._finish(rows, skipped, started)
             self.prepare(scratch_root)
             try:
@@ -1098,12 +1258,14 @@ class Grader:
                     )
 
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                list(pool.map(work, rows))
+                list(pool.map(work, todo))
         finally:
             if self.cgroups is not None:
                 self.cgroups.remove()
             shutil.rmtree(scratch_root, ignore_errors=True)
-            write_results(rows, self.exercises, out, self.level, self.chapter)
+            if previous is not None:
+                rows = merge_rows(rows, todo, previous, self.only_exercises, self.exercises)
+            write_results(rows, self.exercises, out, self.level, self.chapter, self.scheme)
         return self._finish(rows, skipped, started)
 
     def _finish(self, rows, skipped, started):
@@ -1182,17 +1344,97 @@ def feedback_names(rows):
     return names
 
 
-def write_results(rows, exercises, out, level, chapter):
-    """Write ``grades.csv`` (one row per submitted file) and ``feedback/``.
+def row_data(row):
+    """A :class:`Row` as JSON data (``results.json``)."""
+    return {
+        "file": row.file,
+        "student": row.student,
+        "results": [[r.exercise, r.status, r.message, r.points] for r in row.results],
+        "scores": row.scores,
+        "notebook_run": row.notebook_run,
+        "reason": row.reason,
+        "notes": row.notes,
+        "run_errors": [list(e) for e in row.run_errors],
+        "flags": row.flags,
+    }
 
-    Every cell of the table goes through :func:`csv_cell`, every line of feedback through
-    :func:`clean`; a feedback file that cannot be written costs that file only (the
-    table's ``reason`` says so).
+
+def read_rows(out):
+    """The rows of the earlier grading in ``out`` (its ``results.json``), by file.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` holds no readable ``results.json``.
     """
+    path = Path(out) / "results.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = {}
+        for item in data["rows"]:
+            row = Row(file=item["file"], student=item["student"])
+            row.results = [Result(*result) for result in item["results"]]
+            row.scores = {k: float(v) for k, v in item["scores"].items()}
+            row.notebook_run, row.reason = item["notebook_run"], item["reason"]
+            row.notes, row.flags = list(item["notes"]), list(item["flags"])
+            row.run_errors = [tuple(e) for e in item["run_errors"]]
+            rows[row.file] = row
+        return rows
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"out: no earlier grading to update in {out} ({type(error).__name__}); "
+            "grade the whole class into it first"
+        ) from None
+
+
+def merge_rows(rows, todo, previous, only_exercises, exercises):
+    """The table after a regrade: new rows for ``todo``, earlier ones for the others."""
+    regraded = {id(row) for row in todo}
+    merged = []
+    for row in rows:
+        old = previous.get(row.file)
+        if id(row) not in regraded:
+            if old is None:
+                row.reason = "not graded: new since the last grading, and not named"
+                merged.append(row)
+            else:
+                merged.append(old)
+            continue
+        if only_exercises is None or old is None:
+            merged.append(row)
+            continue
+        new = {r.exercise: r for r in row.results}
+        old_results = {r.exercise: r for r in old.results}
+        row.results = [
+            new.get(e.name, old_results.get(e.name))
+            for e in exercises
+            if e.name in new or e.name in old_results
+        ]
+        row.scores = {**old.scores, **row.scores}
+        row.notebook_run, row.run_errors = old.notebook_run, old.run_errors
+
+        def kept(text):
+            return not any(text.startswith(f"{name}") for name in only_exercises)
+
+        row.notes = [n for n in old.notes if kept(n)] + row.notes
+        row.flags = [f for f in old.flags if kept(f)] + row.flags
+        merged.append(row)
+    return merged
+
+
+def write_results(rows, exercises, out, level, chapter, scheme=None):
+    """Write ``grades.csv`` (one row per submitted file), ``lms.csv``, ``feedback/`` and
+    ``results.json``.
+
+    Every cell of the tables goes through :func:`csv_cell`, every line of feedback
+    through :func:`clean`; a feedback file that cannot be written costs that file only
+    (the table's ``reason`` says so).
+    """
+    scheme = scheme or Scheme({e.name: float(e.points) for e in exercises})
     out.mkdir(parents=True, exist_ok=True)
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
-    total = sum(e.points for e in exercises)
+    total = scheme.total
     names = [e.name for e in exercises]
     for row, name in zip(rows, feedback_names(rows), strict=True):
         try:
@@ -1209,16 +1451,40 @@ def write_results(rows, exercises, out, level, chapter):
         writer.writerow(header)
         for row in rows:
             statuses = {r.exercise: r.status for r in row.results}
-            score = sum(r.score for r in row.results)
-            cells = [row.file, row.student, f"{score:g}", f"{total:g}"]
+            cells = [row.file, row.student, f"{sum(row.scores.values()):g}", f"{total:g}"]
             cells += [statuses.get(n, "") for n in names]
             cells += [row.notebook_run, row.reason, "; ".join(row.flags)]
+            writer.writerow([csv_cell(cell) for cell in cells])
+    write_lms(rows, names, out / "lms.csv", chapter, scheme)
+    data = {"chapter": str(chapter), "rows": [row_data(row) for row in rows]}
+    temporary = out / "results.json.tmp"
+    temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(temporary, out / "results.json")
+
+
+def write_lms(rows, names, path, chapter, scheme):
+    """``lms.csv``: one row per student, one column of points per exercise, and the total,
+    in the columns of Canvas's gradebook import (``Student``, ``ID``, ``SIS User ID``,
+    ``SIS Login ID``, ``Section``, then one column per grade); Moodle's import maps the
+    ``SIS Login ID`` column (the student's id here) to a user field and each other
+    column to a grade item."""
+    title = f"Chapter {chapter}"
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    header += [f"{title}: {n} ({scheme.points[n]:g})" for n in names]
+    header += [f"{title} ({scheme.total:g})"]
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        for row in rows:
+            points = [f"{row.scores.get(n, 0.0):g}" for n in names]
+            cells = [row.student, "", "", row.student, "", *points]
+            cells.append(f"{sum(row.scores.values()):g}")
             writer.writerow([csv_cell(cell) for cell in cells])
 
 
 def feedback_text(row, total, level, chapter):
     """The feedback file of one submission, at most :data:`MAX_FEEDBACK_CHARS` long."""
-    score = sum(r.score for r in row.results)
+    score = sum(row.scores.values())
     lines = [
         f"Chapter {chapter}: feedback for {clean(row.student, 400)} ({clean(row.file, 400)})",
         f"Score: {score:g} / {total:g}",
@@ -1228,7 +1494,8 @@ def feedback_text(row, total, level, chapter):
         lines += [wrap(f"Note: {clean(row.reason, 2000)}"), ""]
     for r in row.results:
         message = clean(r.message, 2000)
-        lines += [wrap(f"{r.exercise} ({r.score:g} / {r.points:g}): {message}"), ""]
+        earned = row.scores.get(r.exercise, 0.0)
+        lines += [wrap(f"{r.exercise} ({earned:g} / {r.points:g}): {message}"), ""]
     lines += [wrap(f"Note: {clean(note, 2000)}") for note in row.notes + row.flags]
     if row.notebook_run:
         lines += [
@@ -1297,6 +1564,26 @@ def main(argv=None):
     parser.add_argument(
         "--no-run", action="store_true", help="skip running each notebook top to bottom (faster)"
     )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="points per exercise (JSON); default grading/chapterN.json, else 1 each",
+    )
+    parser.add_argument(
+        "--partial-credit",
+        action="store_true",
+        help="a wrong function earns the share of hidden cases it got right",
+    )
+    parser.add_argument(
+        "--student",
+        action="append",
+        help="regrade only this student (id or file name; repeat for more) into --out",
+    )
+    parser.add_argument(
+        "--exercise",
+        action="append",
+        help="regrade only this exercise (repeat for more) into --out, without the run",
+    )
     args = parser.parse_args(argv)
     folder = args.submissions.resolve()
     out = args.out or folder.with_name(folder.name + "-graded")
@@ -1304,14 +1591,18 @@ def main(argv=None):
         run_seconds=args.timeout, exercise_seconds=args.exercise_timeout, memory_mb=args.memory
     )
     try:
+        scheme = load_scheme(args.chapter, args.weights)
+        if args.partial_credit:
+            scheme.partial_credit = True
         grader = Grader(
             args.chapter,
             limits=limits,
             isolation="unsandboxed" if args.unsandboxed else args.isolation,
             jobs=args.jobs,
             run_notebook=not args.no_run,
+            scheme=scheme,
         )
-        rows = grader.grade(folder, out)
+        rows = grader.grade(folder, out, students=args.student, exercises=args.exercise)
     except (ValueError, RuntimeError, OSError) as error:
         print(f"grade: {clean(error, 4000)}", file=sys.stderr)
         return 2

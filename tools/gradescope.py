@@ -108,6 +108,9 @@ def build(chapter, out=None):
         add_text("config.json", json.dumps(config, indent=1) + "\n")
         for name in FILES:
             add_text(name, (ROOT / name).read_text(encoding="utf-8"))
+        points = grade.SCHEMES / f"chapter{number}.json"
+        if points.is_file():
+            add_text(f"grading/{points.name}", points.read_text(encoding="utf-8"))
         for name in TOOLS:
             add_text(f"tools/{name}", (ROOT / "tools" / name).read_text(encoding="utf-8"))
         for path in sorted((ROOT / "lib").rglob("*")):
@@ -119,8 +122,9 @@ def build(chapter, out=None):
     return out
 
 
-def results_json(row, exercises, level, note=""):
+def results_json(row, exercises, level, note="", scheme=None):
     """Gradescope's ``results.json`` for one graded submission (a dict)."""
+    scheme = scheme or grade.Scheme({e.name: float(e.points) for e in exercises})
     by_name = {r.exercise: r for r in row.results}
     tests = []
     for number, exercise in enumerate(exercises, start=1):
@@ -129,13 +133,13 @@ def results_json(row, exercises, level, note=""):
             output = f"not graded: {row.reason or 'no notebook'}"
             score = 0.0
         else:
-            output, score = f"{result.status}: {result.message}", result.score
+            output, score = f"{result.status}: {result.message}", row.scores.get(exercise.name, 0)
         tests.append(
             {
                 "name": exercise.name,
                 "number": str(number),
                 "score": score,
-                "max_score": float(exercise.points),
+                "max_score": scheme.points[exercise.name],
                 "output": grade.clean(output, 2000),
                 "visibility": "visible",
             }
@@ -192,7 +196,7 @@ def run(root):
             row.notes.append(
                 f"{len(notebooks)} notebooks were submitted; graded {notebooks[0].name} only."
             )
-        data = results_json(row, exercises, level, note)
+        data = results_json(row, exercises, level, note, grader.scheme)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     temporary = results / "results.json.tmp"
