@@ -954,3 +954,31 @@ def test_regrading_one_student_or_one_exercise(tmp_path):
     assert rows["alice"]["sobel_magnitude"] == "correct" and rows["bob"]["score"] == "8.5"
     assert grade.main([*arguments, "--exercise", "corner"]) == 2
     assert grade.main([*arguments, "--student", "carol"]) == 2
+
+
+def test_control_groups_hold_memory_processes_and_cpu_and_go_away():
+    """Hole 5: what the groups of one run are given (memory, processes, one CPU's quota),
+    and that nothing of them is left afterwards."""
+    groups = grade.Cgroups()
+    if not groups.available:
+        pytest.skip(f"no control groups here: {groups.error}")
+    limits = grade.Limits(memory_mb=512, processes=10, cpus=1.0)
+    folders = [Path(f) for f in groups.create(7, limits)]
+    try:
+        settings = {}
+        for folder in folders:
+            for name in ("memory.max", "memory.limit_in_bytes", "pids.max", "cpu.max"):
+                if (folder / name).is_file():
+                    settings[name] = (folder / name).read_text().split()
+            if (folder / "cpu.cfs_quota_us").is_file():
+                settings["cpu"] = [
+                    (folder / f"cpu.cfs_{k}_us").read_text().strip() for k in ("quota", "period")
+                ]
+        memory = settings.get("memory.max") or settings.get("memory.limit_in_bytes")
+        assert memory == [str(512 * 2**20)] and settings["pids.max"] == ["10"]
+        assert settings.get("cpu", settings.get("cpu.max")) == ["100000", "100000"]
+    finally:
+        grade.Cgroups.end([str(f) for f in folders])
+        groups.remove()
+    assert not any(folder.exists() for folder in folders)
+    assert not any(root.exists() for root in groups.roots)
