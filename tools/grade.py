@@ -3,16 +3,22 @@
 Usage::
 
     python tools/grade.py SUBMISSIONS --chapter 1 [--out FOLDER] [--jobs 2]
+        [--weights FILE] [--partial-credit] [--student ID] [--exercise NAME]
 
 ``make grade SUBMISSIONS=folder CHAPTER=1`` does the same. Every file in the folder (and
 its sub-folders; hidden files aside) gets exactly one row of ``grades.csv`` in the output
-folder (default: ``SUBMISSIONS-graded`` beside it), and each notebook a feedback file,
+folder (default: ``SUBMISSIONS-graded`` beside it), and a row of ``lms.csv`` (points per
+exercise, for an LMS's gradebook), and each notebook a feedback file,
 ``feedback/<student>.txt``. A student's id is the file's path in the folder, without
 ``.ipynb``.
 
 How a submission is graded, in three processes of which only the first two run any of
-its code, each in the sandbox of ``grade_sandbox.py`` (time, memory and file limits, no
-network, a folder of its own, and a user of its own when this runs as root):
+its code, each in the sandbox of ``grade_sandbox.py``: bubblewrap (new IPC, PID, network
+and UTS namespaces, a read-only root of its own that holds only the Python environment,
+``lib`` and a private tmpfs; a user id of its own and control groups when this runs as
+root, a user namespace otherwise), with time, memory and file limits. Without bubblewrap
+the grader stops, saying what is missing; only ``--unsandboxed``, by name, runs
+submissions unprotected:
 
 1. **run**: the whole notebook, top to bottom, as a student's "run all". This only
    reports which cells raised (the "notebook_run" column): no score depends on it.

@@ -6,8 +6,10 @@ and answers with JSON lines ("events") on the stdout it was started with. Before
 the submission's code runs, it moves that stdout to a private descriptor and sends the
 submission's own prints (fds 1 and 2) to ``output.log`` in its folder, so that what a
 submission prints is never read as an event. (One that writes to the private descriptor
-on purpose can forge events; but events only carry what its own answers return, the
-grader takes them only in the order it expects, and no event is ever a score.) It also
+on purpose cannot forge events blindly: each carries the run's nonce, from the request;
+code that finds the nonce in this process's memory could, but events only carry what its
+own answers return, the grader takes them only in the order it expects, and no event is
+ever a score.) It also
 blocks the creation of sockets (an audit hook, which cannot be removed), on top of the
 sandbox's empty network namespace.
 
