@@ -861,6 +861,8 @@ class Grader:
         self.mpl_cache = None
         self.scratch_root = None
         self.cgroups = None
+        #: Where the memory, process and CPU limits hold, in words (after :meth:`grade`).
+        self.limited = "per process only"
         # The secret: drawn now, kept in this process's memory only.
         seed = secrets.randbits(64)
         self.cases = {e.name: e.cases(seed=(seed, index)) for index, e in enumerate(self.exercises)}
@@ -1237,6 +1239,10 @@ class Grader:
         self.scratch_root = scratch_root
         if self.level == "bwrap-root":
             self.cgroups = Cgroups()
+            if self.cgroups.available:
+                self.limited = f"cgroup v{self.cgroups.version}, for each submission as a whole"
+            else:
+                self.limited = f"per process only (no cgroups: {self.cgroups.error})"
         try:
             if not todo:  # nothing to grade: no sandbox to start
                 return self._finish(rows, skipped, started)
@@ -1616,7 +1622,8 @@ def main(argv=None):
         print(f"skipped (hidden file): {clean(name, 400)}")
     print(
         f"graded {len(rows)} file{'s' * (len(rows) != 1)} of chapter {args.chapter} in "
-        f"{grader.seconds:.0f} s (isolation: {grader.level}); wrote {out / 'grades.csv'} "
+        f"{grader.seconds:.0f} s (isolation: {grader.level}; limits: {grader.limited}); "
+        f"wrote {out / 'grades.csv'} "
         f"and {out / 'feedback'}"
     )
     return 0
