@@ -11,13 +11,14 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book serve test test-website lint format execute bench reproduce reproduce-seeds student grade autograder lock clean help
+.PHONY: book serve test test-slow test-website lint format execute bench reproduce reproduce-seeds student grade autograder lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
 	@echo "make test     lint, lib's tests and doctests, nbval over every chapter, the website in Chromium"
 	@echo "make serve    serve the built website on http://localhost:8000"
 	@echo "make test-website  only the browser tests of the website (after make book)"
+	@echo "make test-slow  the grader's slower tests (isolation levels, regrading, Gradescope's run)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
@@ -64,6 +65,10 @@ format: $(INSTALLED)
 
 test: lint
 	$(PY) -m pytest
+
+# The grader's slower tests, which `make test` leaves out (marked slow); CI runs both.
+test-slow: $(INSTALLED)
+	$(PY) -m pytest -m slow tests/test_grader.py tests/test_autograder.py
 
 execute: $(INSTALLED)
 	$(PY) tools/execute_notebooks.py $(NB)

@@ -21,6 +21,7 @@ gradescope = importlib.import_module("gradescope")
 student_version = importlib.import_module("student_version")
 
 NAMES = [name for name, *_ in fixtures.EXERCISES]
+pytestmark = pytest.mark.slow  # make test-slow
 
 HOSTILE = """
 import json, os, pathlib

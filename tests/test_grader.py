@@ -523,6 +523,7 @@ def test_the_grader_refuses_an_output_folder_inside_the_submissions(tmp_path):
         grader.grade(tmp_path, tmp_path / "graded")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["bwrap-user", "unsandboxed"])
 def test_the_other_isolation_levels(tmp_path, level):
     """bubblewrap in a user namespace (as a normal user runs it), and no sandbox at all
@@ -905,6 +906,7 @@ def test_partial_credit_is_the_share_of_hidden_cases_right():
                 assert f"{square} of {len(cases)} hidden cases right" in result.message
 
 
+@pytest.mark.slow
 def test_regrading_one_student_or_one_exercise(tmp_path):
     """A class is graded; then one student is regraded (the other's row is kept even though
     their file changed), then one exercise (the other columns are kept); weights and the
