@@ -679,6 +679,9 @@ here = os.path.dirname(lib.exercises.checker.__file__)
 found["checker"] = os.path.getsize(lib.exercises.checker.__file__)
 found["references"] = [os.path.getsize(os.path.join(here, f))
                        for f in ("chapter1.py", "chapter5.py")]
+cache = os.path.join(here, "__pycache__")
+found["compiled"] = [f for f in (os.listdir(cache) if os.path.isdir(cache) else [])
+                     if f.startswith("chapter")]
 found["writable"] = []
 for folder in ("/", "/usr", {str(ROOT / "lib")!r}, "/run/grader", "/tmp", "/dev/shm"):
     try:
@@ -736,6 +739,7 @@ def test_the_sandbox_sees_only_what_it_needs(attacked):
     its own tmpfs is visible, and nothing is writable but the tmpfs."""
     inside = attacked["inside"]
     assert inside["visible"] == [] and inside["checker"] > 0 and inside["references"] == [0, 0]
+    assert inside["compiled"] == []  # nor their byte code
     assert inside["writable"] == ["/tmp", "/dev/shm"] and not inside["leaked"]
     # What may be in its root: system folders, and the way down to what it needs.
     needed = [Path(sys.base_prefix).resolve(), Path(sys.prefix), grade.LIB]
