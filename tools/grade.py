@@ -471,7 +471,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 
 
 def clean(text, limit=MAX_MESSAGE_CHARS):
-    """``text`` on one line, control characters escaped, at most ``limit`` characters.
+    r"""``text`` on one line, control characters escaped, at most ``limit`` characters.
 
     What a submission controls (its file name, an exception's type and message) must
     neither start a new line of feedback nor reach a terminal as an escape code.
