@@ -988,3 +988,24 @@ def test_control_groups_hold_memory_processes_and_cpu_and_go_away():
         groups.remove()
     assert not any(folder.exists() for folder in folders)
     assert not any(root.exists() for root in groups.roots)
+
+
+def test_a_host_that_refuses_a_cgroup_setting_costs_no_row(tmp_path, monkeypatch):
+    """A kernel without a setting (no CPU quota, say): the run goes on with per-process
+    limits only, and the grader says why."""
+    for controller in grade.Cgroups.V1:
+        (tmp_path / controller).mkdir()
+        (tmp_path / controller / "cgroup.procs").write_text("")
+    groups = grade.Cgroups(base=tmp_path)
+    assert groups.available and groups.version == 1
+    real_write = grade._write
+
+    def refuse_cpu(path, value, optional=False):
+        if "cfs_quota" in str(path):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real_write(path, value, optional)
+
+    monkeypatch.setattr(grade, "_write", refuse_cpu)
+    assert groups.create(0, grade.Limits()) == []
+    assert not groups.available and "Invalid argument" in groups.error
+    assert grade.Grader(1, isolation="unsandboxed").limited == "per process only"

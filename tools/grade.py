@@ -288,6 +288,7 @@ class Cgroups:
             self.roots, self.version = [], None
         else:
             self.error = None if self.roots else "no cgroup hierarchy found"
+        self.made = list(self.roots)  # what remove() removes, even after a refusal
 
     @property
     def available(self):
@@ -297,10 +298,20 @@ class Cgroups:
         """The folders of one run's groups, with ``limits`` written; [] if unavailable."""
         if not self.available:
             return []
+        folders = [root / f"run-{number}" for root in self.roots]
+        try:
+            self._limit(folders, limits)
+        except OSError as error:  # this host refuses a setting: per-process limits only
+            self.end([str(f) for f in folders])
+            self.error = f"{type(error).__name__}: {error}"
+            self.roots = []
+            return []
+        return [str(f) for f in folders]
+
+    def _limit(self, folders, limits):
         memory = limits.memory_mb * 2**20
         period = 100_000
         quota = max(1000, int(period * limits.cpus))
-        folders = [root / f"run-{number}" for root in self.roots]
         for folder in folders:
             folder.mkdir()
         if self.version == 2:
@@ -321,7 +332,6 @@ class Cgroups:
             _write(cpu_folder / "cpu.cfs_quota_us", quota)
         for key, value in settings.items():
             _write(folders[0] / key, value, optional=key == "memory.swap.max")
-        return [str(f) for f in folders]
 
     @staticmethod
     def end(folders):
@@ -349,7 +359,7 @@ class Cgroups:
 
     def remove(self):
         """Remove this grading run's groups (after every run has ended)."""
-        for root in self.roots:
+        for root in getattr(self, "made", self.roots):
             for child in root.glob("run-*"):
                 self.end([child])
             try:
@@ -861,8 +871,6 @@ class Grader:
         self.mpl_cache = None
         self.scratch_root = None
         self.cgroups = None
-        #: Where the memory, process and CPU limits hold, in words (after :meth:`grade`).
-        self.limited = "per process only"
         # The secret: drawn now, kept in this process's memory only.
         seed = secrets.randbits(64)
         self.cases = {e.name: e.cases(seed=(seed, index)) for index, e in enumerate(self.exercises)}
@@ -870,6 +878,16 @@ class Grader:
             name: [[encode(arg) for arg in case.args] for case in cases]
             for name, cases in self.cases.items()
         }
+
+    @property
+    def limited(self):
+        """Where the memory, process and CPU limits held, in words (after :meth:`grade`)."""
+        groups = self.cgroups
+        if groups is not None and groups.available:
+            return f"cgroup v{groups.version}, for each submission as a whole"
+        if groups is not None:
+            return f"per process only (no cgroups: {groups.error})"
+        return "per process only"
 
     # -- the sandbox
 
@@ -1239,10 +1257,6 @@ class Grader:
         self.scratch_root = scratch_root
         if self.level == "bwrap-root":
             self.cgroups = Cgroups()
-            if self.cgroups.available:
-                self.limited = f"cgroup v{self.cgroups.version}, for each submission as a whole"
-            else:
-                self.limited = f"per process only (no cgroups: {self.cgroups.error})"
         try:
             if not todo:  # nothing to grade: no sandbox to start
                 return self._finish(rows, skipped, started)
