@@ -17,8 +17,8 @@ PY := $(VENV)/bin/python
 # when either changed, which makes the next command reinstall.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book pdf setup lab serve test test-website test-portability lint format execute bench \
-	reproduce reproduce-seeds student grade lock clean help
+.PHONY: book pdf setup lab serve test test-slow test-website test-portability lint format execute \
+	bench reproduce reproduce-seeds student grade autograder lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-portability  nbval over every chapter with other instruction sets forced"
 	@echo "make serve    serve the built website on http://localhost:8000"
 	@echo "make test-website  only the browser tests of the website (after make book)"
+	@echo "make test-slow  the grader's slower tests (isolation levels, regrading, Gradescope's run)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
@@ -36,6 +37,7 @@ help:
 	@echo "make student  the student version of the chapters into student/ (NB=... for one, OUT=...)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
 	@echo "make lock     pin requirements.in again into requirements.txt"
+	@echo "make autograder CHAPTER=1  Gradescope's autograder zip of a chapter, in autograder/"
 	@echo "make clean    remove the build and the virtual environment"
 
 $(INSTALLED): requirements.txt pyproject.toml
@@ -101,6 +103,10 @@ test: lint
 test-portability: $(INSTALLED)
 	$(PY) tools/portability.py
 
+# The grader's slower tests, which `make test` leaves out (marked slow); CI runs both.
+test-slow: $(INSTALLED)
+	$(PY) -m pytest -m slow tests/test_grader.py tests/test_autograder.py
+
 execute: $(INSTALLED)
 	$(PY) tools/execute_notebooks.py $(NB)
 
@@ -143,4 +149,10 @@ lock:
 grade: $(INSTALLED)
 	@test -n "$(SUBMISSIONS)" -a -n "$(CHAPTER)" || \
 		{ echo "usage: make grade SUBMISSIONS=folder CHAPTER=1 [OUT=folder]"; exit 2; }
-	$(PY) tools/grade.py "$(SUBMISSIONS)" --chapter $(CHAPTER) $(if $(OUT),--out "$(OUT)")
+	$(PY) tools/grade.py "$(SUBMISSIONS)" --chapter $(CHAPTER) $(if $(OUT),--out "$(OUT)") \
+		$(if $(UNSANDBOXED),--unsandboxed)
+
+# Gradescope's autograder for a chapter: autograder/chapterN.zip (see tools/gradescope.py).
+autograder: $(INSTALLED)
+	@test -n "$(CHAPTER)" || { echo "usage: make autograder CHAPTER=1"; exit 2; }
+	$(PY) tools/gradescope.py build --chapter $(CHAPTER)

@@ -5,15 +5,26 @@ The hostile submissions each try one way of gaining a score or doing harm: they 
 nothing, harm no other submission, and still get their row.
 """
 
+import base64
 import csv
+import ctypes
+import errno
 import hashlib
 import importlib
+import io
+import json
 import os
+import shutil
+import signal
+import socket
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import exercise_notebooks as fixtures  # tests/ is on the path
 import nbformat
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +50,16 @@ NO_SQRT = """def sobel_magnitude(image):
     return conv2d(image, sx) ** 2 + conv2d(image, sx.T) ** 2"""
 TRUE_CONV = """def convolve2d_true(image, kernel):
     return conv2d(image, kernel[::-1, ::-1])"""
+
+
+#: File names that a spreadsheet would run as formulas, or a terminal as escape codes.
+NASTY_NAMES = [
+    '=HYPERLINK("evil.example","x").ipynb',
+    "=1+1.ipynb",
+    "@SUM(1).ipynb",
+    "-2+3.ipynb",
+    "\x1b[2J\x1b[HALL 30 SUBMISSIONS GRADED.ipynb",
+]
 
 
 def hostile(source, label="ch1-ex-cross-correlate", answers=None):
@@ -97,9 +118,18 @@ for fd in range(3, 30):
             os.write(fd, (json.dumps(event) + "\\n").encode())
         except OSError:
             pass
+for fd in range(3, 30):  # every code cell "ran clean", then "done"
+    for position in POSITIONS:
+        try:
+            os.write(fd, (json.dumps({"event": "cell", "position": position, "error": None})
+                          + "\\n").encode())
+            os.write(fd, b'{"event": "done"}\\n')
+        except OSError:
+            pass
+Forged = type("Oops\\nScore: 6 / 6\\ncross_correlate2d (1 / 1): correct.\\x1b[2J", (Exception,), {})
 def cross_correlate2d(image, kernel):
     print("cross_correlate2d: correct")
-    return None
+    raise Forged("\\x1b[2J")
 """.replace("OUT", str(out))
     reads_hidden = """
 def cross_correlate2d(image, kernel):
@@ -171,7 +201,22 @@ for target in ("{victim}", "{alice}", "{probe}", "{out}/grades.csv", os.path.exp
     notebooks["h_exits_early"].cells.insert(3, nbformat.v4.new_code_cell(exits_early))
     notebooks["h_loops"].cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
     notebooks["h_memory"].cells.insert(3, nbformat.v4.new_code_cell("x = bytearray(2**40)"))
-    notebooks["h_fake_score"].cells.insert(3, nbformat.v4.new_code_cell(fake_score))
+    forger = notebooks["h_fake_score"]
+    forger.cells.insert(3, nbformat.v4.new_code_cell(fake_score))
+    forger.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    positions = [i for i, c in enumerate(forger.cells) if c.cell_type == "code"]
+    for cell in forger.cells:
+        cell.source = cell.source.replace("POSITIONS", repr(positions))
+    # Its answer is the library's own function, from an import, with no answer cell; and
+    # a number that is not finite.
+    library = fixtures.with_answers(
+        student, {**RIGHT, "ch1-ex-corner-value": 'corner_value = float("inf")'}
+    )
+    library.cells = [c for c in library.cells if grade.grade_id(c) != "ch1-ex-cross-correlate"]
+    library.cells.insert(
+        1, nbformat.v4.new_code_cell("from lib.convolution import conv2d as cross_correlate2d")
+    )
+    notebooks["h_library_answer"] = library
     return notebooks, victim, out, alice, probe
 
 
@@ -189,12 +234,26 @@ def graded(tmp_path_factory):
     (folder / "frank" / "01_convolution.ipynb").write_text('{"not": "a notebook"}')
     (folder / ".ipynb_checkpoints").mkdir()
     (folder / ".ipynb_checkpoints" / "alice-checkpoint.ipynb").write_text("{}")
+    # Hostile file names and files: formulas, escape codes, a path too long for a
+    # feedback file's name, a 64 GiB sparse file, and five cells of 1 MB of code.
+    for name in NASTY_NAMES:
+        (folder / name).write_text("{}")
+    deep = folder.joinpath(*[letter * 100 for letter in "defg"])
+    deep.mkdir(parents=True)
+    (deep / "notebook.ipynb").write_text("{}")
+    with open(folder / "huge.ipynb", "wb") as file:
+        file.truncate(64 * 2**30)
+    big = nbformat.v4.new_notebook()
+    big.cells = [nbformat.v4.new_code_cell("x = [1, 2, 3]\n" * 74_000) for _ in range(5)]
+    nbformat.write(big, folder / "big_code.ipynb")
     victim.parent.mkdir()
     victim.write_text("intact")
     os.chmod(victim.parent, 0o777)  # writable by anyone who can reach it
     os.chmod(victim, 0o666)
     digests = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.iterdir()
+        if p.is_file() and p.stat().st_size < 2**30
     }
     limits = grade.Limits(run_seconds=25, startup_seconds=60, exercise_seconds=4, memory_mb=1536)
     grader = grade.Grader(1, limits=limits, jobs=2, watch=[folder, victim.parent])
@@ -237,12 +296,21 @@ def test_one_row_per_submitted_file_and_no_other(graded):
             "h_patches_checker",
             "h_reads_hidden",
             "h_writes_outside",
+            "h_library_answer",
+            "big_code",
+            "huge",
+            "/".join(letter * 100 for letter in "defg") + "/notebook",
+            '\'=HYPERLINK("evil.example","x")',
+            "'=1+1",
+            "'@SUM(1)",
+            "'-2+3",
+            "\\x1b[2J\\x1b[HALL 30 SUBMISSIONS GRADED",
         ]
     )
     assert graded["grader"].skipped == [".ipynb_checkpoints/alice-checkpoint.ipynb"]
     assert all(row["max_score"] == "6" for row in graded["table"].values())
     names = sorted(p.name for p in (graded["out"] / "feedback").iterdir())
-    assert len(names) == 13 and "frank__01_convolution.txt" in names
+    assert len(names) == 22 and "frank__01_convolution.txt" in names
 
 
 def test_a_correct_submission(graded):
@@ -305,12 +373,78 @@ def test_patching_the_checker_gains_nothing(graded):
 def test_a_fake_score_gains_nothing(graded):
     row = graded["table"]["h_fake_score"]
     assert row["score"] == "0" and row["cross_correlate2d"] != "correct"
-    assert row["notebook_run"] == "ran clean"
+
+
+def test_forged_events_do_not_make_a_failing_notebook_run_clean(graded):
+    """Hole 7: "cell ... error null" and "done" lines written to every descriptor, for
+    every code cell, then a cell that raises: the run says so."""
+    row = graded["table"]["h_fake_score"]
+    assert row["notebook_run"] == "ran to the end; 1 cell raised"
+    assert "ZeroDivisionError" in feedback(graded, "h_fake_score")
+
+
+def test_an_exception_type_cannot_forge_feedback_lines(graded):
+    """Hole 7: a type name with newlines and escape codes stays on its own line, escaped."""
+    text = feedback(graded, "h_fake_score")
+    assert [line for line in text.splitlines() if line.startswith("Score")] == ["Score: 0 / 6"]
+    assert not any(line.startswith("cross_correlate2d (1 / 1)") for line in text.splitlines())
+    assert "\x1b" not in text and "Oops\\nScore" in text
+
+
+def test_hostile_file_names_are_escaped_in_the_table_and_feedback(graded):
+    """Hole 7: no cell of grades.csv starts a formula, and no control character reaches
+    the table or a feedback file."""
+    raw = (graded["out"] / "grades.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in raw
+    for row in graded["table"].values():
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@")), value
+    row = graded["table"]["'=1+1"]
+    assert row["file"] == "'=1+1.ipynb" and row["score"] == "0"
+    assert row["reason"].startswith("unreadable")
+    for path in (graded["out"] / "feedback").iterdir():
+        assert "\x1b" not in path.read_text(encoding="utf-8")
+
+
+def test_huge_files_and_long_paths_cost_only_their_own_row(graded):
+    """Hole 6: a 64 GiB sparse file and a 400-character path each get their row and
+    feedback, and the honest submission beside them keeps its 6/6."""
+    table = graded["table"]
+    assert table["huge"]["reason"].startswith("unreadable: too large")
+    deep = "/".join(letter * 100 for letter in "defg") + "/notebook"
+    assert table[deep]["reason"].startswith("unreadable") and table[deep]["score"] == "0"
+    names = [p.name for p in (graded["out"] / "feedback").iterdir()]
+    assert all(len(name) < 100 for name in names)
+    assert sum(name.startswith("dddd") for name in names) == 1
+    assert table["alice"]["score"] == "6" and "Score: 6 / 6" in feedback(graded, "alice")
+
+
+def test_a_notebook_of_huge_code_cells_is_refused_quickly(graded):
+    """Hole 8: five cells of 1 MB of code are not parsed (72 s before), but refused."""
+    assert graded["table"]["big_code"]["reason"].startswith(
+        "unreadable: its code cells hold 5180000 characters"
+    )
+    started = time.monotonic()
+    with pytest.raises(grade.Unreadable):
+        grade.read_notebook(graded["folder"] / "big_code.ipynb")
+    assert time.monotonic() - started < 10  # 72 s of parsing before
+
+
+def test_library_functions_as_answers_are_flagged_and_inf_is_judged(graded):
+    """Hole 8: ``from lib.convolution import conv2d as cross_correlate2d`` with no answer
+    cell is flagged for the instructor; ``corner_value = inf`` is incorrect, not a crash."""
+    row = graded["table"]["h_library_answer"]
+    assert row["cross_correlate2d"] == "correct" and row["corner_value"] == "incorrect"
+    assert "cross_correlate2d is a function of the module lib.convolution" in row["flags"]
+    text = feedback(graded, "h_library_answer")
+    assert "not a finite number" in text and "lib.convolution" in text
+    assert graded["table"]["alice"]["flags"] == ""
 
 
 def test_reading_the_hidden_cases_gains_nothing(graded):
     row = graded["table"]["h_reads_hidden"]
-    assert (row["score"], row["cross_correlate2d"]) == ("0", "incorrect")
+    # Incorrect; or, on a loaded machine, its scan of every object overruns the 4 s.
+    assert row["score"] == "0" and row["cross_correlate2d"] in ("incorrect", "error")
 
 
 def test_exiting_early_costs_that_exercise_only(graded):
@@ -340,7 +474,7 @@ def test_writing_outside_its_folder_harms_nothing(graded):
     assert graded["victim"].read_text() == "intact"
     assert not graded["probe"].exists()
     for path in graded["folder"].iterdir():
-        if path.is_file():
+        if path.name in graded["digests"]:
             assert hashlib.sha256(path.read_bytes()).hexdigest() == graded["digests"][path.name]
     assert graded["table"]["alice"]["score"] == "6"
 
@@ -384,25 +518,23 @@ def test_the_prelude_is_the_notebooks_imports():
 
 
 def test_the_grader_refuses_an_output_folder_inside_the_submissions(tmp_path):
-    grader = grade.Grader(1, isolation="limits")
+    grader = grade.Grader(1, isolation="unsandboxed")
     with pytest.raises(ValueError, match="inside"):
         grader.grade(tmp_path, tmp_path / "graded")
 
 
-@pytest.mark.parametrize("level", ["userns", "limits"])
-def test_the_weaker_isolation_levels(tmp_path, level):
-    """Without root (userns) or without namespaces (limits), grading still works and an
-    endless loop still costs one exercise; only the limits level lets a submission write
-    outside its folder, and the grader then says so in the table."""
-    if level == "userns" and grade.detect_isolation("auto") == "limits":
-        pytest.skip("no user namespaces here")
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["bwrap-user", "unsandboxed"])
+def test_the_other_isolation_levels(tmp_path, level):
+    """bubblewrap in a user namespace (as a normal user runs it), and no sandbox at all
+    (only when named): grading works and an endless loop costs one exercise; only the
+    unsandboxed level lets a submission write outside, and the table then says so."""
     student = student_version.student_version(fixtures.instructor_notebook())
     folder, victim = tmp_path / "submitted", tmp_path / "outside" / "victim.txt"
     folder.mkdir()
     victim.parent.mkdir()
     victim.write_text("intact")
     writes = f'from pathlib import Path\nPath("{victim}").write_text("overwritten")'
-    nbformat.write(fixtures.with_answers(student, RIGHT), folder / "alice.ipynb")
     answers = hostile(
         writes,
         "ch1-ex-corner-value",
@@ -417,16 +549,283 @@ def test_the_weaker_isolation_levels(tmp_path, level):
     )
     assert grader.level == level
     rows = {row.student: row for row in grader.grade(folder, tmp_path / "graded")}
-    assert sum(r.score for r in rows["alice"].results) == 6
     mallory = {r.exercise: r.status for r in rows["mallory"].results}
     assert mallory["sobel_magnitude"] == mallory["corner_value"] == "error"
     assert list(mallory.values()).count("correct") == 4
-    if level == "limits":
+    if level == "unsandboxed":
         assert victim.read_text() == "overwritten"
         assert "files outside its folder changed" in rows["mallory"].reason
         assert str(victim) in rows["mallory"].reason
     else:
         assert victim.read_text() == "intact" and rows["mallory"].reason == ""
+
+
+# --- the sandbox itself, one hostile answer at a time --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A grader whose sandbox runs one answer cell at a time (see :func:`run_answer`)."""
+    limits = grade.Limits(memory_mb=1024, processes=24, startup_seconds=60)
+    grader = grade.Grader(1, limits=limits)
+    if grader.level == "bwrap-root":
+        grader.cgroups = grade.Cgroups()
+    yield grader
+    if grader.cgroups is not None:
+        grader.cgroups.remove()
+
+
+def run_answer(grader, code, tmp_path, seconds=60):
+    """Run ``code`` as the answer cell of ``answer`` in the check step's sandbox; return
+    the value of ``answer`` as the grader decodes it, or how the process ended."""
+    request = {
+        "prelude": [],
+        "exercises": [
+            {"name": "answer", "kind": "value", "cell": code, "cases": [], "evaluate": True}
+        ],
+    }
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    child = grader._start("check", request, scratch)
+    value, deadline = None, time.monotonic() + seconds
+    try:
+        while (event := child.event(deadline)) is not None:
+            if event.get("event") == "case":
+                value = grade.safe_decode(event["outcome"]["value"])
+    except TimeoutError:
+        child.kill("timeout")
+    ending = child.ending()
+    return value if value is not None else ending
+
+
+def processes_with(marker):
+    """The host's processes whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def test_no_silent_fallback_without_bubblewrap(monkeypatch, tmp_path, capsys):
+    """Hole 1: without bubblewrap the grader stops, naming what is missing and the flag
+    that grades without isolation; it never falls back by itself."""
+    monkeypatch.setattr(grade, "BWRAP", "bwrap-is-not-installed", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap, no unshare
+    with pytest.raises(RuntimeError) as error:
+        grade.Grader(1)
+    message = str(error.value)
+    assert "bubblewrap" in message and "--unsandboxed" in message
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    assert grade.main([str(folder), "--chapter", "1"]) == 2
+    assert "--unsandboxed" in capsys.readouterr().err
+    assert not (tmp_path / "submitted-graded").exists()
+    assert grade.Grader(1, isolation="unsandboxed").level == "unsandboxed"
+
+
+@pytest.fixture(scope="module")
+def attacked(sandbox, tmp_path_factory):
+    """One answer cell that tries four ways out at once (holes 1 to 4), and the host
+    afterwards: its processes, its SysV segments, a listening UNIX socket, its files."""
+    tmp = tmp_path_factory.mktemp("attack")
+    os.chmod(tmp, 0o755)
+    marker = f"convbook-outlives-{os.getpid()}-{time.monotonic_ns()}"
+    key = 0x5EED0000 + os.getpid() % 0xFFFF
+    outside = tmp / "another_clone" / "lib" / "exercises"
+    outside.mkdir(parents=True)
+    (outside / "chapter1.py").write_text("REFERENCE = 1")
+    paths = [
+        str(outside / "chapter1.py"),
+        str(ROOT / ".git"),
+        str(ROOT / "chapters" / "01_convolution.ipynb"),
+        str(ROOT / "tools" / "grade.py"),
+        str(ROOT / "tests"),
+        "/etc/passwd",
+        "/var",
+    ]
+    # A socket file of the host, outside the temporary folders that the old sandbox hid.
+    base = Path("/run") if os.geteuid() == 0 and os.access("/run", os.W_OK) else tmp
+    folder = Path(tempfile.mkdtemp(prefix="convbook-sock-", dir=base))
+    os.chmod(folder, 0o755)
+    path = str(folder / "s")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    os.chmod(path, 0o777)
+    server.listen(4)
+    server.setblocking(False)
+    code = f"""
+import ctypes, os, subprocess, sys
+import lib.exercises.checker
+found = {{}}
+# 1. processes that try to outlive the run: a new session, and a double fork
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "{marker}"],
+                 start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)",
+                                  "{marker}"])
+    os._exit(0)
+# 2. a System V shared memory segment, for anyone, left behind
+libc = ctypes.CDLL(None, use_errno=True)
+found["shm"] = libc.shmget({key}, 2**20, 0o1000 | 0o666)  # IPC_CREAT
+# 3. what it can see and write
+found["visible"] = [p for p in {paths!r} if os.path.exists(p)]
+here = os.path.dirname(lib.exercises.checker.__file__)
+found["checker"] = os.path.getsize(lib.exercises.checker.__file__)
+found["references"] = [os.path.getsize(os.path.join(here, f))
+                       for f in ("chapter1.py", "chapter5.py")]
+cache = os.path.join(here, "__pycache__")
+found["compiled"] = [f for f in (os.listdir(cache) if os.path.isdir(cache) else [])
+                     if f.startswith("chapter")]
+found["writable"] = []
+for folder in ("/", "/usr", {str(ROOT / "lib")!r}, "/run/grader", "/tmp", "/dev/shm"):
+    try:
+        with open(os.path.join(folder, "probe.txt"), "w") as file:
+            file.write("x")
+        found["writable"].append(folder)
+    except OSError:
+        pass
+found["leaked"] = {str(tmp)!r} in open("/proc/1/cmdline", "rb").read().decode(errors="replace")
+found["top"] = os.listdir("/")
+found["homes"] = sorted(set(os.listdir("/root") if os.path.isdir("/root") else [])
+                        | set(os.listdir("/home") if os.path.isdir("/home") else []))
+# 4. the host's socket file, from a child process that no audit hook watches
+script = ("import socket; s = socket.socket(socket.AF_UNIX); s.connect({path!r}); "
+          "s.sendall(b'the instructor notebook')")
+found["socket"] = subprocess.run([sys.executable, "-c", script], capture_output=True).returncode
+answer = [[k, v] for k, v in found.items()]
+"""
+    try:
+        answer = run_answer(sandbox, code, tmp)
+        time.sleep(0.5)
+        host = {"processes": processes_with(marker)}
+        for pid in host["processes"]:  # never leave them on the host, even on failure
+            os.kill(pid, signal.SIGKILL)
+        libc = ctypes.CDLL(None, use_errno=True)
+        segment = libc.shmget(key, 0, 0)
+        host["shm"] = (segment, ctypes.get_errno())
+        if segment >= 0:  # left on the host: remove it before failing
+            libc.shmctl(segment, 0, None)  # IPC_RMID
+        try:
+            server.accept()
+            host["connected"] = True
+        except BlockingIOError:
+            host["connected"] = False
+    finally:
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert isinstance(answer, list), answer  # the cell ran and answered
+    yield {"inside": dict(answer), "host": host, "tmp": tmp}
+
+
+def test_no_process_of_a_submission_outlives_its_run(attacked):
+    """Hole 1: a detached background process (new session, double fork) ends with the run."""
+    assert attacked["host"]["processes"] == []
+
+
+def test_sysv_shared_memory_does_not_outlive_the_sandbox(attacked):
+    """Hole 2: a System V segment made inside is gone from the host afterwards."""
+    assert attacked["inside"]["shm"] >= 0  # it was made, inside
+    assert attacked["host"]["shm"] == (-1, errno.ENOENT)
+
+
+def test_the_sandbox_sees_only_what_it_needs(attacked):
+    """Hole 3: nothing outside the Python environment, lib (without the checkers) and
+    its own tmpfs is visible, and nothing is writable but the tmpfs."""
+    inside = attacked["inside"]
+    assert inside["visible"] == [] and inside["checker"] > 0 and inside["references"] == [0, 0]
+    assert inside["compiled"] == []  # nor their byte code
+    assert inside["writable"] == ["/tmp", "/dev/shm"] and not inside["leaked"]
+    # What may be in its root: system folders, and the way down to what it needs.
+    needed = [Path(sys.base_prefix).resolve(), Path(sys.prefix), grade.LIB]
+    allowed = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev"}
+    allowed |= {"proc", "tmp", "run"} | {p.parts[1] for p in needed}
+    homes = {p.parts[2] for p in needed if len(p.parts) > 3 and p.parts[1] in ("root", "home")}
+    assert set(inside["top"]) <= allowed and set(inside["homes"]) <= homes
+
+
+def test_unix_socket_files_outside_are_out_of_reach(attacked):
+    """Hole 4: a listening UNIX socket on the host gets no connection, even from a child
+    process that the runner's audit hook does not watch."""
+    assert attacked["inside"]["socket"] == 1  # its connection failed
+    assert attacked["host"]["connected"] is False
+
+
+def test_limits_hold_for_a_submission_as_a_whole(sandbox, tmp_path):
+    """Hole 5: 8 children of 200 MB each hold at most the submission's 1024 MB together,
+    and at most its 24 processes run at once (cgroups: as root only)."""
+    if sandbox.cgroups is None or not sandbox.cgroups.available:
+        pytest.skip("no control groups here (not root, or no delegation): per-process only")
+    code = """
+import os, time
+children = []
+for _ in range(8):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            block = b"x" * (200 * 2**20)
+            time.sleep(1.5)
+            os._exit(0)
+        except BaseException:
+            os._exit(3)
+    children.append(pid)
+held = 0
+for pid in children:
+    _, status = os.waitpid(pid, 0)
+    held += os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+started = 0
+for _ in range(40):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(1)
+        os._exit(0)
+    started += 1
+answer = [held, started]
+"""
+    held, started = run_answer(sandbox, code, tmp_path)
+    assert 200 * held <= 1024 and held >= 1
+    assert 1 <= started < 24
+
+
+def test_forged_channel_data_costs_nothing(sandbox, tmp_path):
+    """Hole 8: an array whose header announces 10^12 elements is a wrong value, not a
+    crash of the judge; and a 200,000-deep JSON line is ignored, not a dead reader."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+    )
+    forged = {"t": "ndarray", "npy": base64.b64encode(header.getvalue() + bytes(8)).decode()}
+    exercise = grade.chapter_exercises(1)[2]
+    outcomes = [{"value": forged}] * len(sandbox.cases[exercise.name])
+    record = grade.CheckRecord(outcomes=outcomes, done=True)
+    result = sandbox.judge(exercise, record, True)
+    assert result.status == "incorrect" and "could not be judged" not in result.message
+    script = (
+        "import json, sys; nonce = json.loads(sys.stdin.read())['nonce']; "
+        "print('[' * 200_000 + ']' * 200_000); print(json.dumps({'event': 'ready', 'n': nonce}))"
+    )
+    child = grade.Child([sys.executable, "-c", script], {}, cwd=tmp_path)
+    assert child.event(time.monotonic() + 30) == {"event": "ready"}
+    assert child.event(time.monotonic() + 30) is None
+    child.finish()
+
+
+def test_main_prints_no_escape_codes(tmp_path, capsys):
+    """Hole 7: a file name with escape codes reaches the terminal escaped."""
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    (folder / ".\x1b[2J\x1b[HALL 30 SUBMISSIONS GRADED.ipynb").write_text("{}")
+    assert grade.main([str(folder), "--chapter", "1", "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and "\\x1b[2J" in printed
 
 
 def test_an_answer_that_calls_an_unfinished_stub_is_an_error_that_names_it():
@@ -452,3 +851,161 @@ def test_an_answer_that_calls_an_unfinished_stub_is_an_error_that_names_it():
         "raised": "NotImplementedError in cross_correlate2d, which it calls and which is "
         "still a stub"
     }
+
+
+# --- points, partial credit, the LMS table, regrading ---------------------------------------
+
+
+def test_the_points_files_hold_every_exercise_of_their_chapter():
+    for path in sorted((ROOT / "grading").glob("chapter*.json")):
+        chapter = int(path.stem.removeprefix("chapter"))
+        scheme = grade.load_scheme(chapter, path)
+        assert list(scheme.points) == [e.name for e in grade.chapter_exercises(chapter)]
+
+
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        ({"points": {"corner": 1}}, "has no exercise 'corner'"),
+        ({"points": {"corner_value": -1}}, "must be a finite number >= 0"),
+        ({"points": {"corner_value": "2"}}, "must be a finite number >= 0"),
+        ({"points": {"corner_value": 1}, "partial_credit": "yes"}, "true or false"),
+    ],
+)
+def test_a_points_file_that_breaks_a_rule_is_refused_by_name(tmp_path, data, rule):
+    path = tmp_path / "chapter1.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=rule):
+        grade.load_scheme(1, path)
+
+
+def test_partial_credit_is_the_share_of_hidden_cases_right():
+    """A function right on some hidden cases only earns that share of its points with
+    partial credit, and nothing without; a correct one earns its points either way."""
+    runner = importlib.import_module("grade_runner")
+    reference = importlib.import_module("lib.exercises.chapter1").cross_correlate2d.reference
+
+    def square_only(image, kernel):  # right when the kernel is square, else zeros
+        value = reference(image, kernel)
+        return value if kernel.shape[0] == kernel.shape[1] else np.zeros_like(value)
+
+    exercise = grade.chapter_exercises(1)[2]
+    for partial in (False, True):
+        scheme = grade.Scheme({e.name: 2.0 for e in grade.chapter_exercises(1)}, partial)
+        grader = grade.Grader(1, isolation="unsandboxed", scheme=scheme)
+        cases = grader.cases[exercise.name]
+        square = sum(c.args[1].shape[0] == c.args[1].shape[1] for c in cases)
+        assert 0 < square < len(cases)
+        for function, expected in ((square_only, 2.0 * square / len(cases)), (reference, 2.0)):
+            outcomes = [runner.call(function, c.args) for c in cases]
+            record = grade.CheckRecord(outcomes=outcomes, done=True)
+            result = grader.judge(exercise, record, True)
+            result, earned = grader.score(exercise, result, record)
+            assert result.points == 2.0
+            if function is reference or partial:
+                assert earned == pytest.approx(expected)
+            else:
+                assert earned == 0.0
+            if function is square_only and partial:
+                assert f"{square} of {len(cases)} hidden cases right" in result.message
+
+
+@pytest.mark.slow
+def test_regrading_one_student_or_one_exercise(tmp_path):
+    """A class is graded; then one student is regraded (the other's row is kept even though
+    their file changed), then one exercise (the other columns are kept); weights and the
+    LMS table follow."""
+    student = student_version.student_version(fixtures.instructor_notebook())
+    folder, out = tmp_path / "submitted", tmp_path / "graded"
+    folder.mkdir()
+    nbformat.write(fixtures.with_answers(student, RIGHT), folder / "alice.ipynb")
+    wrong = {**RIGHT, "ch1-ex-corner-value": "corner_value = 8"}
+    nbformat.write(fixtures.with_answers(student, wrong), folder / "bob.ipynb")
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"points": {"corner_value": 4, "sobel_magnitude": 0.5}}))
+    arguments = [str(folder), "--chapter", "1", "--out", str(out), "--no-run", "--jobs", "2"]
+    arguments += ["--weights", str(weights)]
+
+    def table(name="grades.csv"):
+        with open(out / name, newline="", encoding="utf-8") as file:
+            return list(csv.DictReader(file))
+
+    assert grade.main(arguments) == 0
+    scores = {row["student"]: row["score"] for row in table()}
+    assert scores == {"alice": "8.5", "bob": "4.5"} and table()[0]["max_score"] == "8.5"
+    lms = {row["SIS Login ID"]: row for row in table("lms.csv")}
+    assert lms["bob"]["Chapter 1: corner_value (4)"] == "0"
+    assert lms["bob"]["Chapter 1 (8.5)"] == "4.5" and lms["alice"]["Chapter 1 (8.5)"] == "8.5"
+    # Bob fixes his corner; Alice breaks hers; only Bob is regraded.
+    nbformat.write(fixtures.with_answers(student, RIGHT), folder / "bob.ipynb")
+    nbformat.write(fixtures.with_answers(student, wrong), folder / "alice.ipynb")
+    assert grade.main([*arguments, "--student", "bob"]) == 0
+    rows = {row["student"]: row for row in table()}
+    assert rows["bob"]["score"] == "8.5" and rows["alice"]["score"] == "8.5"
+    assert "Score: 8.5 / 8.5" in (out / "feedback" / "alice.txt").read_text()
+    # Now one exercise for everyone: Alice's corner; her other verdicts are kept.
+    nbformat.write(
+        fixtures.with_answers(
+            student,
+            {
+                **RIGHT,
+                **hostile("def sobel_magnitude(image):\n    return image", "ch1-ex-sobel", wrong),
+            },
+        ),
+        folder / "alice.ipynb",
+    )
+    assert grade.main([*arguments, "--exercise", "corner_value"]) == 0
+    rows = {row["student"]: row for row in table()}
+    assert rows["alice"]["corner_value"] == "incorrect" and rows["alice"]["score"] == "4.5"
+    assert rows["alice"]["sobel_magnitude"] == "correct" and rows["bob"]["score"] == "8.5"
+    assert grade.main([*arguments, "--exercise", "corner"]) == 2
+    assert grade.main([*arguments, "--student", "carol"]) == 2
+
+
+def test_control_groups_hold_memory_processes_and_cpu_and_go_away():
+    """Hole 5: what the groups of one run are given (memory, processes, one CPU's quota),
+    and that nothing of them is left afterwards."""
+    groups = grade.Cgroups()
+    if not groups.available:
+        pytest.skip(f"no control groups here: {groups.error}")
+    limits = grade.Limits(memory_mb=512, processes=10, cpus=1.0)
+    folders = [Path(f) for f in groups.create(7, limits)]
+    try:
+        settings = {}
+        for folder in folders:
+            for name in ("memory.max", "memory.limit_in_bytes", "pids.max", "cpu.max"):
+                if (folder / name).is_file():
+                    settings[name] = (folder / name).read_text().split()
+            if (folder / "cpu.cfs_quota_us").is_file():
+                settings["cpu"] = [
+                    (folder / f"cpu.cfs_{k}_us").read_text().strip() for k in ("quota", "period")
+                ]
+        memory = settings.get("memory.max") or settings.get("memory.limit_in_bytes")
+        assert memory == [str(512 * 2**20)] and settings["pids.max"] == ["10"]
+        assert settings.get("cpu", settings.get("cpu.max")) == ["100000", "100000"]
+    finally:
+        grade.Cgroups.end([str(f) for f in folders])
+        groups.remove()
+    assert not any(folder.exists() for folder in folders)
+    assert not any(root.exists() for root in groups.roots)
+
+
+def test_a_host_that_refuses_a_cgroup_setting_costs_no_row(tmp_path, monkeypatch):
+    """A kernel without a setting (no CPU quota, say): the run goes on with per-process
+    limits only, and the grader says why."""
+    for controller in grade.Cgroups.V1:
+        (tmp_path / controller).mkdir()
+        (tmp_path / controller / "cgroup.procs").write_text("")
+    groups = grade.Cgroups(base=tmp_path)
+    assert groups.available and groups.version == 1
+    real_write = grade._write
+
+    def refuse_cpu(path, value, optional=False):
+        if "cfs_quota" in str(path):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real_write(path, value, optional)
+
+    monkeypatch.setattr(grade, "_write", refuse_cpu)
+    assert groups.create(0, grade.Limits()) == []
+    assert not groups.available and "Invalid argument" in groups.error
+    assert grade.Grader(1, isolation="unsandboxed").limited == "per process only"

@@ -3,16 +3,22 @@
 Usage::
 
     python tools/grade.py SUBMISSIONS --chapter 1 [--out FOLDER] [--jobs 2]
+        [--weights FILE] [--partial-credit] [--student ID] [--exercise NAME]
 
 ``make grade SUBMISSIONS=folder CHAPTER=1`` does the same. Every file in the folder (and
 its sub-folders; hidden files aside) gets exactly one row of ``grades.csv`` in the output
-folder (default: ``SUBMISSIONS-graded`` beside it), and each notebook a feedback file,
+folder (default: ``SUBMISSIONS-graded`` beside it), and a row of ``lms.csv`` (points per
+exercise, for an LMS's gradebook), and each notebook a feedback file,
 ``feedback/<student>.txt``. A student's id is the file's path in the folder, without
 ``.ipynb``.
 
 How a submission is graded, in three processes of which only the first two run any of
-its code, each in the sandbox of ``grade_sandbox.py`` (time, memory and file limits, no
-network, a folder of its own, and a user of its own when this runs as root):
+its code, each in the sandbox of ``grade_sandbox.py``: bubblewrap (new IPC, PID, network
+and UTS namespaces, a read-only root of its own that holds only the Python environment,
+``lib`` and a private tmpfs; a user id of its own and control groups when this runs as
+root, a user namespace otherwise), with time, memory and file limits. Without bubblewrap
+the grader stops, saying what is missing; only ``--unsandboxed``, by name, runs
+submissions unprotected:
 
 1. **run**: the whole notebook, top to bottom, as a student's "run all". This only
    reports which cells raised (the "notebook_run" column): no score depends on it.
@@ -31,9 +37,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
 import csv
 import dataclasses
+import functools
 import hashlib
+import io
 import json
 import os
 import queue
@@ -41,11 +50,13 @@ import re
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import count
@@ -56,10 +67,13 @@ TOOLS = ROOT / "tools"
 sys.path.insert(0, str(TOOLS))
 
 import nbformat  # noqa: E402
-from grade_runner import decode, encode  # noqa: E402
+import numpy as np  # noqa: E402
+from grade_runner import MAX_ARRAY_BYTES, MAX_DEPTH, MAX_ITEMS, decode, encode  # noqa: E402
 
+import lib  # noqa: E402
 from lib.exercises import chapter_exercises  # noqa: E402
 from lib.exercises.checker import (  # noqa: E402
+    CORRECT,
     ERROR,
     NOT_ATTEMPTED,
     Outcome,
@@ -67,26 +81,29 @@ from lib.exercises.checker import (  # noqa: E402
     wrap,
 )
 
+#: The package ``lib`` that the grader imports (its checkers judge), and that the sandbox
+#: shows: with an editable install, this clone's; in Gradescope's container, its copy.
+LIB = Path(lib.__file__).resolve().parent
 #: The largest notebook file that is read at all.
 MAX_NOTEBOOK_BYTES = 20 * 2**20
+#: The most characters of code a notebook may hold in all its code cells (the book's
+#: chapters hold under 20,000), and the longest cell that is read for definitions.
+MAX_CODE_CHARS, MAX_PARSED_CELL_CHARS = 500_000, 100_000
 #: The longest event line, and the most bytes, that a child may send.
 MAX_LINE_BYTES = 32 * 2**20
 MAX_CHANNEL_BYTES = 256 * 2**20
+#: The bubblewrap program (the Debian package ``bubblewrap``).
+BWRAP = "bwrap"
 #: The first of the user ids that sandboxed processes run under, when grading as root.
 UID_BASE = 2_000_000_000
-_NAMESPACES = [
-    "--net",
-    "--pid",
-    "--fork",
-    "--kill-child",
-    "--mount",
-    "--mount-proc",
-    "--propagation",
-    "private",
-]
-UNSHARE = {"root": ["unshare", *_NAMESPACES], "userns": ["unshare", "--user", "--map-root-user"]}
-UNSHARE["userns"] += _NAMESPACES
-LEVELS = ("root", "userns", "limits")
+#: The isolation levels: bubblewrap as root (a user id of its own per process, control
+#: groups), bubblewrap as another user (a user namespace), and none at all (only when
+#: asked for by name).
+LEVELS = ("bwrap-root", "bwrap-user", "unsandboxed")
+#: What an instructor passes to grade with no isolation at all.
+UNSANDBOXED_FLAG = "--unsandboxed"
+#: Where the two scripts of the sandbox are, inside it.
+GRADER_DIR = "/run/grader"
 
 
 @dataclass
@@ -96,37 +113,343 @@ class Limits:
     run_seconds: float = 300  # the whole notebook, step 1
     startup_seconds: float = 120  # the imports of step 2
     exercise_seconds: float = 30  # one exercise's cell and all its cases, step 2
-    memory_mb: int = 2048  # address space
-    tmp_mb: int = 256  # the tmpfs of /tmp, the submission's folder included
+    memory_mb: int = 2048  # all its processes together (cgroup), and each one's address space
+    tmp_mb: int = 256  # each of the tmpfs of /tmp and /dev/shm, the submission's folder included
     file_mb: int = 64  # the largest file it may write
+    processes: int = 64  # processes and threads, all together
+    cpus: float = 1.0  # CPU share of all its processes together (cgroup)
+
+
+# --- points -----------------------------------------------------------------------------------
+
+#: The folder of the chapters' points files (``chapterN.json``), which instructors edit.
+SCHEMES = ROOT / "grading"
+
+
+@dataclass
+class Scheme:
+    """How a chapter's exercises are scored.
+
+    Parameters
+    ----------
+    points : dict
+        Points of each exercise, by name.
+    partial_credit : bool
+        When True, a function that is not correct gets its points times the share of
+        hidden cases it got right (when it ran on all of them without raising).
+    """
+
+    points: dict
+    partial_credit: bool = False
+
+    @property
+    def total(self):
+        return sum(self.points.values())
+
+
+def load_scheme(chapter, path=None):
+    """A chapter's :class:`Scheme`: from ``path``, else ``grading/chapterN.json`` when it
+    exists, else each exercise's own points and no partial credit.
+
+    The file is JSON: ``{"points": {"corner_value": 2, ...}, "partial_credit": false}``;
+    an exercise it leaves out keeps its own points.
+
+    Raises
+    ------
+    ValueError
+        If the file names an exercise the chapter does not have, or gives points that
+        are not a finite number >= 0, or ``partial_credit`` that is not true or false.
+    """
+    exercises = chapter_exercises(chapter)
+    points = {e.name: float(e.points) for e in exercises}
+    if path is None:
+        number = str(chapter).split("_")[0].lstrip("0") or "0"
+        default = SCHEMES / f"chapter{number}.json"
+        path = default if default.is_file() else None
+    if path is None:
+        return Scheme(points)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"weights file {path}: cannot be read as JSON ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("points", {}), dict):
+        raise ValueError(f"weights file {path}: must be an object with a 'points' object")
+    for name, value in data.get("points", {}).items():
+        if name not in points:
+            raise ValueError(
+                f"weights file {path}: chapter {chapter} has no exercise {name!r} "
+                f"(it has {', '.join(points)})"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (0 <= value < float("inf"))
+        ):
+            raise ValueError(
+                f"weights file {path}: the points of {name} must be a finite number >= 0, "
+                f"not {value!r}"
+            )
+        points[name] = float(value)
+    partial = data.get("partial_credit", False)
+    if not isinstance(partial, bool):
+        raise ValueError(f"weights file {path}: partial_credit must be true or false")
+    return Scheme(points, partial)
 
 
 # --- isolation -------------------------------------------------------------------------------
 
 
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be built on this machine: nothing is graded."""
+
+
+def _missing(what):
+    return SandboxUnavailable(
+        f"cannot isolate the submissions: {what}. Install bubblewrap (Debian and Ubuntu: "
+        "apt-get install bubblewrap) and check that it can create namespaces here "
+        f"(bwrap --unshare-all --ro-bind / / true). To run every submission with your own "
+        f"rights and no isolation at all, which lets a submission read and change your "
+        f"files, pass {UNSANDBOXED_FLAG} (make grade ... UNSANDBOXED=1)."
+    )
+
+
 def detect_isolation(wanted="auto"):
-    """The strongest isolation level this machine allows (or ``wanted``, if it does).
+    """The isolation level: bubblewrap as root or as another user, or none when asked.
+
+    Parameters
+    ----------
+    wanted : {"auto", "bwrap-root", "bwrap-user", "unsandboxed"}
+        ``auto`` picks ``bwrap-root`` when this runs as root, else ``bwrap-user``. There
+        is no fallback: ``unsandboxed`` only when named.
 
     Raises
     ------
-    RuntimeError
-        If ``wanted`` is not possible here.
+    SandboxUnavailable
+        If bubblewrap is missing or cannot build its namespaces here; the message says
+        what is missing and names the flag that grades without isolation.
+    ValueError
+        If ``wanted`` is not a level.
     """
-    if wanted == "limits":
-        return "limits"
-    candidates = [wanted] if wanted != "auto" else ["root", "userns"]
-    for level in candidates:
-        if level == "root" and os.geteuid() != 0:
-            continue
-        if shutil.which("unshare"):
-            probe = subprocess.run(
-                [*UNSHARE[level], "true"], capture_output=True, timeout=30, check=False
-            )
-            if probe.returncode == 0:
-                return level
-    if wanted != "auto":
-        raise RuntimeError(f"isolation level {wanted!r} is not possible on this machine")
-    return "limits"
+    if wanted not in ("auto", *LEVELS):
+        raise ValueError(f"isolation must be 'auto' or one of {LEVELS}, not {wanted!r}")
+    if wanted == "unsandboxed":
+        return wanted
+    level = wanted if wanted != "auto" else ("bwrap-root" if os.geteuid() == 0 else "bwrap-user")
+    if level == "bwrap-root" and os.geteuid() != 0:
+        raise ValueError("isolation 'bwrap-root' needs the grader to run as root")
+    program = shutil.which(BWRAP)
+    if program is None:
+        raise _missing(f"the program {BWRAP!r} (bubblewrap) is not on the PATH")
+    namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    if level == "bwrap-user":
+        namespaces.insert(0, "--unshare-user")
+    try:
+        probe = subprocess.run(
+            [program, *namespaces, "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise _missing(f"bubblewrap could not be run ({error})") from None
+    if probe.returncode != 0:
+        detail = probe.stderr.decode(errors="replace").strip()[-300:]
+        raise _missing(f"bubblewrap cannot create its namespaces here ({detail})")
+    return level
+
+
+class Cgroups:
+    """Control groups that limit all the processes of one sandboxed run together.
+
+    Made under a folder of this grading run, in cgroup v2 (``/sys/fs/cgroup`` with
+    controllers) or v1 (one hierarchy per controller); when neither can be written (not
+    root, or no delegation), :attr:`available` is False and only the per-process limits
+    hold.
+    """
+
+    V1 = ("memory", "pids", "cpu")
+
+    def __init__(self, base="/sys/fs/cgroup"):
+        self.base, self.roots, self.version = Path(base), [], None
+        name = f"convbook-grade-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            if (self.base / "cgroup.controllers").is_file():
+                root = self.base / name
+                root.mkdir()
+                self.roots, self.version = [root], 2
+                (root / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+            elif all((self.base / c / "cgroup.procs").is_file() for c in self.V1):
+                for controller in self.V1:
+                    (self.base / controller / name).mkdir()
+                    self.roots.append(self.base / controller / name)
+                self.version = 1
+        except OSError as error:
+            self.error = f"{type(error).__name__}: {error}"
+            self.remove()
+            self.roots, self.version = [], None
+        else:
+            self.error = None if self.roots else "no cgroup hierarchy found"
+        self.made = list(self.roots)  # what remove() removes, even after a refusal
+
+    @property
+    def available(self):
+        return bool(self.roots)
+
+    def create(self, number, limits):
+        """The folders of one run's groups, with ``limits`` written; [] if unavailable."""
+        if not self.available:
+            return []
+        folders = [root / f"run-{number}" for root in self.roots]
+        try:
+            self._limit(folders, limits)
+        except OSError as error:  # this host refuses a setting: per-process limits only
+            self.end([str(f) for f in folders])
+            self.error = f"{type(error).__name__}: {error}"
+            self.roots = []
+            return []
+        return [str(f) for f in folders]
+
+    def _limit(self, folders, limits):
+        memory = limits.memory_mb * 2**20
+        period = 100_000
+        quota = max(1000, int(period * limits.cpus))
+        for folder in folders:
+            folder.mkdir()
+        if self.version == 2:
+            folder = folders[0]
+            settings = {
+                "memory.max": memory,
+                "memory.swap.max": 0,
+                "pids.max": limits.processes,
+                "cpu.max": f"{quota} {period}",
+            }
+        else:
+            memory_folder, pids_folder, cpu_folder = folders
+            settings = {}
+            _write(memory_folder / "memory.limit_in_bytes", memory)
+            _write(memory_folder / "memory.memsw.limit_in_bytes", memory, optional=True)
+            _write(pids_folder / "pids.max", limits.processes)
+            _write(cpu_folder / "cpu.cfs_period_us", period)
+            _write(cpu_folder / "cpu.cfs_quota_us", quota)
+        for key, value in settings.items():
+            _write(folders[0] / key, value, optional=key == "memory.swap.max")
+
+    @staticmethod
+    def end(folders):
+        """Kill every process left in the groups of one run, then remove them."""
+        for folder in map(Path, folders):
+            for _ in range(100):
+                if (folder / "cgroup.kill").exists():
+                    _write(folder / "cgroup.kill", 1, optional=True)
+                try:
+                    pids = (folder / "cgroup.procs").read_text().split()
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError, ValueError):
+                        pass
+                time.sleep(0.02)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+    def remove(self):
+        """Remove this grading run's groups (after every run has ended)."""
+        for root in getattr(self, "made", self.roots):
+            for child in root.glob("run-*"):
+                self.end([child])
+            try:
+                root.rmdir()
+            except OSError:
+                pass
+
+
+def _write(path, value, optional=False):
+    try:
+        Path(path).write_text(str(value))
+    except OSError:
+        if not optional:
+            raise
+
+
+def _root_entries():
+    """bwrap arguments for the host's top-level system folders: /usr, and /bin, /lib...
+    as the symbolic links or read-only binds that they are here."""
+    argv = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            argv += ["--ro-bind", str(path), str(path)]
+    for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
+        argv += ["--ro-bind-try", name, name]
+    return argv
+
+
+def bwrap_argv(level, mode, config, limits, mpl_cache=None):
+    """The command line of bubblewrap for one sandboxed run (see ``grade_sandbox.py``).
+
+    A root of its own, read-only: the host's ``/usr`` (shared libraries), the Python
+    installation and the virtual environment, ``lib`` (in the ``check`` step without the
+    chapters' checkers and their byte code), the two scripts of the sandbox and
+    matplotlib's font cache; and size-limited tmpfs for ``/tmp`` and ``/dev/shm``.
+    """
+    program = shutil.which(BWRAP) or BWRAP
+    tmp = str(limits.tmp_mb * 2**20)
+    argv = [program]
+    if level == "bwrap-user":
+        argv += ["--unshare-user", "--disable-userns"]
+    argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    argv += ["--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent"]
+    argv += ["--new-session"]
+    if level == "bwrap-root":  # the inner stage needs these three to give up root
+        argv += ["--cap-drop", "ALL"]
+        for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"):
+            argv += ["--cap-add", capability]
+    argv += _root_entries()
+    binds = []  # (source, destination): the parents of each are made 0755 first
+    python_dirs = sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)})
+    for path in python_dirs:
+        if not any(p != path and path.startswith(p + "/") for p in python_dirs):
+            binds.append((path, path))
+    if os.path.realpath(sys.prefix) != sys.prefix:
+        binds.append((sys.prefix, sys.prefix))
+    library = LIB  # the lib this process imports, where the runner will import it too
+    binds.append((str(library), str(library)))
+    parents = {str(p) for _, d in binds for p in Path(d).parents if str(p) != "/"}
+    for parent in sorted(parents, key=lambda p: p.count("/")):
+        argv += ["--perms", "0755", "--dir", parent]
+    for source, destination in binds:
+        argv += ["--ro-bind", source, destination]
+    if mode == "check":  # the references of the checkers, which answers must not reach
+        for path in sorted((library / "exercises").glob("chapter*.py")):
+            argv += ["--ro-bind", "/dev/null", str(path)]
+        for cache in sorted(library.rglob("__pycache__")):
+            if cache.parent.name == "exercises":
+                argv += ["--tmpfs", str(cache)]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/tmp"]
+    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
+    argv += ["--dir", GRADER_DIR]
+    for script in ("grade_sandbox.py", "grade_runner.py"):
+        argv += ["--ro-bind", str(TOOLS / script), f"{GRADER_DIR}/{script}"]
+    if mpl_cache is not None:
+        argv += ["--ro-bind", str(mpl_cache), f"{GRADER_DIR}/matplotlib"]
+    argv += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv", "--setenv", "LANG", "C.UTF-8"]
+    inner = {**config, "runner": f"{GRADER_DIR}/grade_runner.py"}
+    return argv + [
+        sys.executable,
+        "-I",
+        f"{GRADER_DIR}/grade_sandbox.py",
+        "inner",
+        json.dumps(inner),
+    ]
 
 
 def describe_exit(code, killed_for=None):
@@ -151,10 +474,51 @@ def describe_exit(code, killed_for=None):
     return f"the process exited early, with code {code}"
 
 
+#: The longest message from a sandboxed process that the grader keeps, and the longest
+#: feedback file.
+MAX_MESSAGE_CHARS, MAX_FEEDBACK_CHARS = 300, 20_000
+#: What a spreadsheet reads as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def clean(text, limit=MAX_MESSAGE_CHARS):
+    r"""``text`` on one line, control characters escaped, at most ``limit`` characters.
+
+    What a submission controls (its file name, an exception's type and message) must
+    neither start a new line of feedback nor reach a terminal as an escape code.
+
+    Examples
+    --------
+    >>> clean("Oops\nScore: 6 / 6\x1b[2J")
+    'Oops\\nScore: 6 / 6\\x1b[2J'
+    >>> clean("x" * 10, limit=5)
+    'xxxx…'
+    """
+    text = str(text)
+    out = []
+    for character in text:
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+            escaped = character.encode("unicode_escape").decode("ascii")
+            out.append(escaped if escaped != character else f"\\u{ord(character):04x}")
+        else:
+            out.append(character)
+    text = "".join(out)
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def csv_cell(value):
+    """A table cell that no spreadsheet runs as a formula: :func:`clean`, then a ``'``
+    before a leading ``=``, ``+``, ``-``, ``@`` (OWASP's advice for CSV injection)."""
+    text = clean(value, limit=1000)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 class Child:
     """One sandboxed runner: send it a request, read its events against deadlines."""
 
-    def __init__(self, argv, request, cwd):
+    def __init__(self, argv, request, cwd, cgroups=()):
+        self.cgroups = list(cgroups)
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -167,7 +531,9 @@ class Child:
         self.events = queue.Queue()
         self.stderr = b""
         self.killed_for = None
-        payload = json.dumps(request).encode()
+        # Each event must carry this: lines written blindly to the channel are ignored.
+        self.nonce = secrets.token_hex(16)
+        payload = json.dumps({**request, "nonce": self.nonce}).encode()
         threading.Thread(target=self._write, args=(payload,), daemon=True).start()
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
@@ -192,9 +558,9 @@ class Child:
                     break
                 try:
                     event = json.loads(line)
-                except ValueError:
-                    continue  # not an event: ignore it
-                if isinstance(event, dict):
+                except (ValueError, RecursionError):
+                    continue  # not an event (or nested too deep to read): ignore it
+                if isinstance(event, dict) and event.pop("n", None) == self.nonce:
                     self.events.put(event)
         finally:
             self.events.put(None)
@@ -236,15 +602,58 @@ class Child:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        try:  # anything it started in its session (limits level) goes too
+        try:  # anything it started in its session (unsandboxed) goes too
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.cgroups:  # and anything left in its control groups
+            Cgroups.end(self.cgroups)
+            self.cgroups = []
 
     def ending(self):
         """How the process ended, in words."""
         self.finish()
         return describe_exit(self.proc.returncode, self.killed_for)
+
+
+def _npy_fits(raw):
+    """True when ``.npy`` bytes hold exactly the data their header announces."""
+    buffer = io.BytesIO(raw)
+    version = np.lib.format.read_magic(buffer)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(buffer)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(buffer)
+    count = 1
+    for length in shape:
+        count *= int(length)
+    return dtype.kind in "biufc" and count * dtype.itemsize == len(raw) - buffer.tell()
+
+
+def safe_decode(data, depth=0):
+    """:func:`grade_runner.decode`, for data that a submission may have forged.
+
+    An array whose header announces more than its data holds, a structure nested or
+    wider than the runner ever sends, or anything that makes decoding fail comes back
+    as an opaque "malformed" value, which the checkers judge a wrong type.
+    """
+    try:
+        if depth > MAX_DEPTH + 2 or not isinstance(data, dict):
+            return decode({"t": "malformed"})
+        if data.get("t") in ("ndarray", "scalar"):
+            raw = base64.b64decode(str(data.get("npy", ""))[: 2 * MAX_ARRAY_BYTES], validate=True)
+            if len(raw) > MAX_ARRAY_BYTES + 1024 or not _npy_fits(raw):
+                return decode({"t": "malformed"})
+        elif data.get("t") in ("list", "tuple"):
+            items = data.get("items")
+            if not isinstance(items, list) or len(items) > MAX_ITEMS:
+                return decode({"t": "malformed"})
+            for item in items:
+                if safe_decode(item, depth + 1).__class__.__name__ == "malformed":
+                    return decode({"t": "malformed"})
+        return decode(data)
+    except Exception:  # MemoryError, RecursionError, and whatever numpy raises
+        return decode({"t": "malformed"})
 
 
 # --- reading a submission ---------------------------------------------------------------------
@@ -281,6 +690,15 @@ def read_notebook(path):
         raise Unreadable(f"not valid JSON ({message}{where})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise Unreadable("JSON, but not a notebook (no list of cells)")
+    code = 0
+    for cell in data["cells"]:
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        if isinstance(source, list):
+            source = "".join(line for line in source if isinstance(line, str))
+        if isinstance(cell, dict) and cell.get("cell_type") == "code" and isinstance(source, str):
+            code += len(source)
+    if code > MAX_CODE_CHARS:
+        raise Unreadable(f"its code cells hold {code} characters; the limit is {MAX_CODE_CHARS}")
     try:
         return nbformat.reads(text, as_version=4)
     except Exception:  # nbformat's many ways of refusing a file: read the cells alone
@@ -299,9 +717,14 @@ def read_notebook(path):
     return nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4})
 
 
+@functools.lru_cache(maxsize=256)
 def _parse(source):
-    """The module AST of a cell, IPython magics and shell lines blanked; None if none."""
-    if len(source) > 2**20:
+    """The module AST of a cell, IPython magics and shell lines blanked; None if none.
+
+    Each cell is parsed once (the result is cached), and only up to
+    :data:`MAX_PARSED_CELL_CHARS` characters.
+    """
+    if len(source) > MAX_PARSED_CELL_CHARS:
         return None
     lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")]
     try:
@@ -389,8 +812,8 @@ def outcome(data):
     'an int'
     """
     return Outcome(
-        value=decode(data["value"]) if "value" in data else None,
-        raised=str(data["raised"]) if "raised" in data else None,
+        value=safe_decode(data["value"]) if "value" in data else None,
+        raised=clean(data["raised"]) if "raised" in data else None,
         not_implemented=bool(data.get("not_implemented")),
         mutated=bool(data.get("mutated")),
         not_callable=str(data["not_callable"]) if "not_callable" in data else None,
@@ -406,6 +829,7 @@ class CheckRecord:
     missing: bool = False
     stopped: str | None = None  # why the process ended during it
     done: bool = False
+    origin: str | None = None  # the module of a function answer, when not the notebook's
 
 
 @dataclass
@@ -419,6 +843,8 @@ class Row:
     reason: str = ""
     notes: list = field(default_factory=list)
     run_errors: list = field(default_factory=list)
+    flags: list = field(default_factory=list)  # for the instructor to decide
+    scores: dict = field(default_factory=dict)  # points earned, by exercise
 
 
 class Grader:
@@ -429,16 +855,17 @@ class Grader:
     chapter : int or str
         The chapter, as :func:`lib.exercises.chapter_exercises` takes it.
     limits : Limits, optional
-    isolation : {"auto", "root", "userns", "limits"}, optional
+    isolation : {"auto", "bwrap-root", "bwrap-user", "unsandboxed"}, optional
+        See :func:`detect_isolation`; there is no silent fallback.
     jobs : int, optional
         How many submissions are graded at the same time.
-    hide : list of Path, optional
-        More folders that the sandboxed processes must not see.
     run_notebook : bool, optional
         Whether to run each notebook top to bottom (step 1). Default True.
     watch : list of Path, optional
         Folders whose files must not change while submissions run; a change is reported.
         Default: the submissions, ``lib`` and ``tools``.
+    scheme : Scheme, optional
+        Points and partial credit; default :func:`load_scheme` of the chapter.
     """
 
     def __init__(
@@ -448,21 +875,23 @@ class Grader:
         limits=None,
         isolation="auto",
         jobs=2,
-        hide=(),
         run_notebook=True,
         watch=None,
+        scheme=None,
     ):
         self.exercises = chapter_exercises(chapter)
+        self.scheme = scheme or load_scheme(chapter)
+        self.only_exercises = None  # a regrade of some exercises: their names
         self.chapter = chapter
         self.limits = limits or Limits()
         self.level = detect_isolation(isolation)
         self.jobs = max(1, int(jobs))
-        self.extra_hide = [Path(p).resolve() for p in hide]
         self.run_notebook = run_notebook
         self.watch = watch
         self._ids = count()
         self.mpl_cache = None
         self.scratch_root = None
+        self.cgroups = None
         # The secret: drawn now, kept in this process's memory only.
         seed = secrets.randbits(64)
         self.cases = {e.name: e.cases(seed=(seed, index)) for index, e in enumerate(self.exercises)}
@@ -471,49 +900,42 @@ class Grader:
             for name, cases in self.cases.items()
         }
 
+    @property
+    def limited(self):
+        """Where the memory, process and CPU limits held, in words (after :meth:`grade`)."""
+        groups = self.cgroups
+        if groups is not None and groups.available:
+            return f"cgroup v{groups.version}, for each submission as a whole"
+        if groups is not None:
+            return f"per process only (no cgroups: {groups.error})"
+        return "per process only"
+
     # -- the sandbox
 
-    def _hidden(self, mode, submissions, out):
-        paths = [submissions, out, ROOT / "chapters", ROOT / "student", *self.extra_hide]
-        if self.scratch_root is not None:
-            paths.append(self.scratch_root)
-        if mode == "check":  # compiled references too
-            paths.append(ROOT / "lib" / "exercises" / "__pycache__")
-        needed = [ROOT / "tools", ROOT / "lib", Path(sys.prefix).resolve()]
-        keep = []
-        for path in paths:
-            path = Path(path).resolve()
-            if any(n == path or path in n.parents for n in needed):
-                continue  # never hide what the runner needs
-            keep.append(str(path))
-        return keep
-
-    def _start(self, mode, request, scratch, submissions, out):
+    def _start(self, mode, request, scratch):
         timeout = self.limits.run_seconds if mode == "run" else self._check_budget(request)
         number = next(self._ids)
         config = {
-            "level": self.level,
             "mode": mode,
             "python": sys.executable,
             "runner": str(TOOLS / "grade_runner.py"),
-            "scratch": str(scratch),
-            "uid": UID_BASE + number if self.level == "root" else None,
-            "hide": self._hidden(mode, submissions, out),
-            # The references of the checkers, which answers must not call.
-            "hide_files": [str(p) for p in (ROOT / "lib" / "exercises").glob("chapter*.py")]
-            if mode == "check"
-            else [],
-            "expose": [sys.base_prefix, sys.prefix, str(ROOT)],
+            "uid": UID_BASE + (os.getpid() % 10_000) * 100_000 + number
+            if self.level == "bwrap-root"
+            else None,
             "memory_bytes": self.limits.memory_mb * 2**20,
-            "tmp_bytes": self.limits.tmp_mb * 2**20,
             "file_bytes": self.limits.file_mb * 2**20,
+            "processes": self.limits.processes,
             "cpu_seconds": int(timeout) + 10,
-            "mpl_cache": str(self.mpl_cache) if self.mpl_cache else None,
         }
-        argv = [sys.executable, "-I", str(TOOLS / "grade_sandbox.py"), json.dumps(config)]
-        if self.level in UNSHARE:
-            argv = UNSHARE[self.level] + argv
-        return Child(argv, request, cwd=scratch)
+        script = [sys.executable, "-I", str(TOOLS / "grade_sandbox.py")]
+        if self.level == "unsandboxed":
+            config["scratch"] = str(scratch)
+            config["mpl_cache"] = str(self.mpl_cache) if self.mpl_cache else None
+            return Child([*script, "unsandboxed", json.dumps(config)], request, cwd=scratch)
+        groups = self.cgroups.create(number, self.limits) if self.cgroups else []
+        config["cgroups"] = groups
+        config["bwrap"] = bwrap_argv(self.level, mode, config, self.limits, self.mpl_cache)
+        return Child([*script, "outer", json.dumps(config)], request, cwd=scratch, cgroups=groups)
 
     def _check_budget(self, request):
         evaluated = sum(1 for e in request["exercises"] if e["evaluate"])
@@ -535,7 +957,7 @@ class Grader:
         """Run ``import lib`` in the sandbox; raise RuntimeError if the sandbox fails."""
         scratch = scratch_root / "probe"
         scratch.mkdir()
-        child = self._start("run", {"cells": [[0, "import lib"]]}, scratch, submissions, out)
+        child = self._start("run", {"cells": [[0, "import lib"]]}, scratch)
         events = []
         deadline = time.monotonic() + 300
         try:
@@ -546,10 +968,9 @@ class Grader:
         ending = child.ending()
         if events != [{"event": "cell", "position": 0, "error": None}, {"event": "done"}]:
             detail = child.stderr.decode(errors="replace").strip()[-2000:]
-            raise RuntimeError(
-                f"the sandbox ({self.level}) does not work here: {events or ending}\n{detail}\n"
-                "When grading as root, the repository and its .venv must be readable by "
-                "other users; or choose --isolation limits."
+            raise _missing(
+                f"the sandbox ({self.level}) could not run `import lib` "
+                f"({events or ending}; {detail})"
             )
 
     # -- step 1: run the notebook
@@ -559,7 +980,7 @@ class Grader:
         if not cells:
             row.notebook_run = "no code cells"
             return
-        child = self._start("run", {"cells": cells}, scratch, submissions, out)
+        child = self._start("run", {"cells": cells}, scratch)
         deadline = time.monotonic() + self.limits.run_seconds
         expected = [position for position, _ in cells]
         seen, done, stopped = 0, False, None
@@ -572,7 +993,7 @@ class Grader:
                     and event.get("position") == expected[seen]
                 ):
                     if event.get("error"):
-                        row.run_errors.append((expected[seen], str(event["error"])[:300]))
+                        row.run_errors.append((expected[seen], clean(event["error"])))
                     seen += 1
                 elif kind == "done" and seen == len(expected):
                     done = True
@@ -596,6 +1017,9 @@ class Grader:
         cells = answer_cells(nb, self.exercises)
         order = sorted(self.exercises, key=lambda e: cells.get(e.name, (len(nb.cells),))[0])
         records = {e.name: CheckRecord() for e in order}
+        for name in records:  # not regraded: its cell runs, for what later answers use
+            if self.only_exercises is not None and name not in self.only_exercises:
+                records[name].done = True
         prelude = imports_of(nb)
         while True:
             pending = [e for e in order if not records[e.name].done]
@@ -619,16 +1043,25 @@ class Grader:
             self._check_once(request, pending, records, scratch, submissions, out)
         for exercise in self.exercises:
             name = exercise.name
+            if self.only_exercises is not None and name not in self.only_exercises:
+                continue
             where = cells.get(name)
             if where and where[2] != "its answer cell":
                 row.notes.append(
                     f"{name}: no cell has the grade_id {exercise.label}; graded {where[2]} "
                     f"(cell {where[0] + 1})."
                 )
-            row.results.append(self.judge(exercise, records[name], where is not None))
+            result = self.judge(exercise, records[name], where is not None)
+            result, row.scores[name] = self.score(exercise, result, records[name])
+            row.results.append(result)
+            if records[name].origin is not None:
+                row.flags.append(
+                    f"{name} is a function of the module {records[name].origin}, not one "
+                    "written in the notebook: read the answer and decide."
+                )
 
     def _check_once(self, request, pending, records, scratch, submissions, out):
-        child = self._start("check", request, scratch, submissions, out)
+        child = self._start("check", request, scratch)
         names = [e.name for e in pending]
         current, position = None, 0
         deadline = time.monotonic() + self.limits.startup_seconds
@@ -653,9 +1086,11 @@ class Grader:
                     if index == len(record.outcomes) and isinstance(event.get("outcome"), dict):
                         record.outcomes.append(event["outcome"])
                 elif kind == "cell_error":
-                    records[current].cell_error = str(event.get("error"))[:300]
+                    records[current].cell_error = clean(event.get("error"))
                 elif kind == "missing":
                     records[current].missing = True
+                elif kind == "origin" and isinstance(event.get("module"), str):
+                    records[current].origin = clean(event["module"], 200)
                 elif kind == "end":
                     records[current].done = True
                     current, position = None, position + 1
@@ -724,6 +1159,42 @@ class Grader:
             )
         return result
 
+    def score(self, exercise, result, record):
+        """The result with the scheme's points, and the points it earns.
+
+        With partial credit, a function that ran on every hidden case without raising
+        earns its points times the share of cases it got right (each case judged alone).
+        """
+        points = self.scheme.points[exercise.name]
+        shown = dataclasses.replace(result, points=points)
+        if result.status == CORRECT:
+            return shown, points
+        if not self.scheme.partial_credit or exercise.kind != "function":
+            return shown, 0.0
+        cases = self.cases[exercise.name]
+        outcomes = record.outcomes
+        if record.stopped or len(outcomes) != len(cases) or not cases:
+            return shown, 0.0
+        passed = 0
+        for case, outcome in zip(cases, outcomes, strict=True):
+            if "value" not in outcome:
+                return shown, 0.0
+            decoded = Outcome(
+                value=safe_decode(outcome["value"]),
+                raised=None,
+                not_implemented=False,
+                mutated=bool(outcome.get("mutated")),
+            )
+            try:
+                passed += exercise.judge([case], [decoded]).status == CORRECT
+            except Exception:
+                pass
+        if passed == 0:
+            return shown, 0.0
+        earned = points * passed / len(cases)
+        message = f"{result.message} Partial credit: {passed} of {len(cases)} hidden cases right."
+        return dataclasses.replace(result, message=message, points=points), earned
+
     # -- one submission, and all of them
 
     def grade_one(self, path, folder, out, scratch_root, row):
@@ -735,19 +1206,36 @@ class Grader:
             return
         scratch = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch_root))
         try:
-            if self.run_notebook:
+            if self.run_notebook and self.only_exercises is None:
                 self.run_step(nb, scratch, folder, out, row)
             self.check_step(nb, scratch, folder, out, row)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def grade(self, folder, out):
-        """Grade every file of ``folder``; write ``grades.csv`` and ``feedback/`` in ``out``.
+    def grade(self, folder, out, students=None, exercises=None):
+        """Grade the files of ``folder``; write ``grades.csv``, ``lms.csv``, ``feedback/``
+        and ``results.json`` (what a later regrade starts from) in ``out``.
+
+        Parameters
+        ----------
+        folder, out : Path
+        students : list of str, optional
+            Regrade only these students (ids or file names); the others keep their rows
+            from the earlier grading in ``out``.
+        exercises : list of str, optional
+            Regrade only these exercises (without the notebook's run); the other
+            exercises keep their verdicts from the earlier grading in ``out``.
 
         Returns
         -------
         list of Row
             One per submitted file, in the order of the table.
+
+        Raises
+        ------
+        ValueError
+            If a regrade names a student or an exercise that does not exist, or ``out``
+            holds no earlier grading to update.
         """
         folder, out = Path(folder).resolve(), Path(out).resolve()
         if not folder.is_dir():
@@ -756,13 +1244,34 @@ class Grader:
             raise ValueError("the output folder must not be inside the submissions folder")
         files, skipped = submitted_files(folder)
         rows = [Row(file=f, student=student_id(f)) for f in files]
-        for row in rows:
+        previous, todo = None, rows
+        if students or exercises:
+            previous = read_rows(out)
+            names = [e.name for e in self.exercises]
+            for name in exercises or []:
+                if name not in names:
+                    raise ValueError(
+                        f"exercises: chapter {self.chapter} has no exercise {name!r} "
+                        f"(it has {', '.join(names)})"
+                    )
+            self.only_exercises = set(exercises) if exercises else None
+            if students:
+                known = {r.student for r in rows} | {r.file for r in rows}
+                for name in students:
+                    if name not in known:
+                        raise ValueError(f"students: no submitted file is {name!r}")
+                todo = [r for r in rows if r.student in students or r.file in students]
+        for row in todo:
             row.reason = "not graded: the grading run was interrupted"
-        watched = [folder, ROOT / "lib", ROOT / "tools"] if self.watch is None else self.watch
+        watched = [folder, LIB, ROOT / "tools"] if self.watch is None else self.watch
         started = time.monotonic()
         scratch_root = Path(tempfile.mkdtemp(prefix="convbook-grade-"))
         self.scratch_root = scratch_root
+        if self.level == "bwrap-root":
+            self.cgroups = Cgroups()
         try:
+            if not todo:  # nothing to grade: no sandbox to start
+                return self._finish(rows, skipped, started)
             self.prepare(scratch_root)
             try:
                 self.probe(scratch_root, folder, out)
@@ -787,10 +1296,17 @@ class Grader:
                     )
 
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                list(pool.map(work, rows))
+                list(pool.map(work, todo))
         finally:
+            if self.cgroups is not None:
+                self.cgroups.remove()
             shutil.rmtree(scratch_root, ignore_errors=True)
-            write_results(rows, self.exercises, out, self.level, self.chapter)
+            if previous is not None:
+                rows = merge_rows(rows, todo, previous, self.only_exercises, self.exercises)
+            write_results(rows, self.exercises, out, self.level, self.chapter, self.scheme)
+        return self._finish(rows, skipped, started)
+
+    def _finish(self, rows, skipped, started):
         self.seconds = time.monotonic() - started
         self.skipped = skipped
         return rows
@@ -819,20 +1335,28 @@ def student_id(relative):
 
 
 def snapshot(folders):
-    """``{path: digest}`` of every file under ``folders`` (caches and byte code aside)."""
-    digests = {}
+    """``{path: state}`` of every file under ``folders`` (caches and byte code aside).
+
+    A file's state is its size, inode and change time (``st_ctime_ns``, which every
+    write moves and no program can set back), read without opening it: a huge or
+    sparse file costs no more than a small one.
+    """
+    states = {}
     for folder in folders:
         folder = Path(folder)
         if not folder.exists():
             continue
         for path in folder.rglob("*"):
-            if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
+            if "__pycache__" in path.parts:
                 continue
             try:
-                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+                status = path.lstat()
             except OSError:
-                digests[str(path)] = "unreadable"
-    return digests
+                states[str(path)] = "unreadable"
+                continue
+            if stat.S_ISREG(status.st_mode):
+                states[str(path)] = (status.st_size, status.st_ino, status.st_ctime_ns)
+    return states
 
 
 def changes(before, after):
@@ -847,6 +1371,9 @@ def feedback_names(rows):
     names, used = [], set()
     for row in rows:
         base = re.sub(r"[^A-Za-z0-9._-]", "_", row.student.replace("/", "__")) or "student"
+        if len(base) > 80:  # a file name has at most 255 bytes: keep it short, and unique
+            digest = hashlib.sha256(row.student.encode("utf-8", "replace")).hexdigest()[:10]
+            base = f"{base[:60]}-{digest}"
         name, number = base, 2
         while name.lower() in used:
             name, number = f"{base}-{number}", number + 1
@@ -855,55 +1382,182 @@ def feedback_names(rows):
     return names
 
 
-def write_results(rows, exercises, out, level, chapter):
-    """Write ``grades.csv`` (one row per submitted file) and ``feedback/``."""
+def row_data(row):
+    """A :class:`Row` as JSON data (``results.json``)."""
+    return {
+        "file": row.file,
+        "student": row.student,
+        "results": [[r.exercise, r.status, r.message, r.points] for r in row.results],
+        "scores": row.scores,
+        "notebook_run": row.notebook_run,
+        "reason": row.reason,
+        "notes": row.notes,
+        "run_errors": [list(e) for e in row.run_errors],
+        "flags": row.flags,
+    }
+
+
+def read_rows(out):
+    """The rows of the earlier grading in ``out`` (its ``results.json``), by file.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` holds no readable ``results.json``.
+    """
+    path = Path(out) / "results.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = {}
+        for item in data["rows"]:
+            row = Row(file=item["file"], student=item["student"])
+            row.results = [Result(*result) for result in item["results"]]
+            row.scores = {k: float(v) for k, v in item["scores"].items()}
+            row.notebook_run, row.reason = item["notebook_run"], item["reason"]
+            row.notes, row.flags = list(item["notes"]), list(item["flags"])
+            row.run_errors = [tuple(e) for e in item["run_errors"]]
+            rows[row.file] = row
+        return rows
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"out: no earlier grading to update in {out} ({type(error).__name__}); "
+            "grade the whole class into it first"
+        ) from None
+
+
+def merge_rows(rows, todo, previous, only_exercises, exercises):
+    """The table after a regrade: new rows for ``todo``, earlier ones for the others."""
+    regraded = {id(row) for row in todo}
+    merged = []
+    for row in rows:
+        old = previous.get(row.file)
+        if id(row) not in regraded:
+            if old is None:
+                row.reason = "not graded: new since the last grading, and not named"
+                merged.append(row)
+            else:
+                merged.append(old)
+            continue
+        if only_exercises is None or old is None:
+            merged.append(row)
+            continue
+        new = {r.exercise: r for r in row.results}
+        old_results = {r.exercise: r for r in old.results}
+        row.results = [
+            new.get(e.name, old_results.get(e.name))
+            for e in exercises
+            if e.name in new or e.name in old_results
+        ]
+        row.scores = {**old.scores, **row.scores}
+        row.notebook_run, row.run_errors = old.notebook_run, old.run_errors
+
+        def kept(text):
+            return not any(text.startswith(f"{name}") for name in only_exercises)
+
+        row.notes = [n for n in old.notes if kept(n)] + row.notes
+        row.flags = [f for f in old.flags if kept(f)] + row.flags
+        merged.append(row)
+    return merged
+
+
+def write_results(rows, exercises, out, level, chapter, scheme=None):
+    """Write ``grades.csv`` (one row per submitted file), ``lms.csv``, ``feedback/`` and
+    ``results.json``.
+
+    Every cell of the tables goes through :func:`csv_cell`, every line of feedback
+    through :func:`clean`; a feedback file that cannot be written costs that file only
+    (the table's ``reason`` says so).
+    """
+    scheme = scheme or Scheme({e.name: float(e.points) for e in exercises})
     out.mkdir(parents=True, exist_ok=True)
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
-    total = sum(e.points for e in exercises)
+    total = scheme.total
     names = [e.name for e in exercises]
+    for row, name in zip(rows, feedback_names(rows), strict=True):
+        try:
+            (feedback / name).write_text(
+                feedback_text(row, total, level, chapter), encoding="utf-8"
+            )
+        except (OSError, ValueError) as error:
+            row.reason = (row.reason + "; " if row.reason else "") + (
+                f"its feedback file could not be written ({type(error).__name__})"
+            )
+    header = ["file", "student", "score", "max_score", *names, "notebook_run", "reason", "flags"]
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["file", "student", "score", "max_score", *names, "notebook_run", "reason"])
+        writer.writerow(header)
         for row in rows:
             statuses = {r.exercise: r.status for r in row.results}
-            score = sum(r.score for r in row.results)
-            writer.writerow(
-                [row.file, row.student, f"{score:g}", f"{total:g}"]
-                + [statuses.get(n, "") for n in names]
-                + [row.notebook_run, row.reason]
-            )
-    for row, name in zip(rows, feedback_names(rows), strict=True):
-        (feedback / name).write_text(feedback_text(row, total, level, chapter), encoding="utf-8")
+            cells = [row.file, row.student, f"{sum(row.scores.values()):g}", f"{total:g}"]
+            cells += [statuses.get(n, "") for n in names]
+            cells += [row.notebook_run, row.reason, "; ".join(row.flags)]
+            writer.writerow([csv_cell(cell) for cell in cells])
+    write_lms(rows, names, out / "lms.csv", chapter, scheme)
+    data = {"chapter": str(chapter), "rows": [row_data(row) for row in rows]}
+    temporary = out / "results.json.tmp"
+    temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(temporary, out / "results.json")
+
+
+def write_lms(rows, names, path, chapter, scheme):
+    """``lms.csv``: one row per student, one column of points per exercise, and the total,
+    in the columns of Canvas's gradebook import (``Student``, ``ID``, ``SIS User ID``,
+    ``SIS Login ID``, ``Section``, then one column per grade); Moodle's import maps the
+    ``SIS Login ID`` column (the student's id here) to a user field and each other
+    column to a grade item."""
+    title = f"Chapter {chapter}"
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    header += [f"{title}: {n} ({scheme.points[n]:g})" for n in names]
+    header += [f"{title} ({scheme.total:g})"]
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        for row in rows:
+            points = [f"{row.scores.get(n, 0.0):g}" for n in names]
+            cells = [row.student, "", "", row.student, "", *points]
+            cells.append(f"{sum(row.scores.values()):g}")
+            writer.writerow([csv_cell(cell) for cell in cells])
 
 
 def feedback_text(row, total, level, chapter):
-    """The feedback file of one submission."""
-    score = sum(r.score for r in row.results)
+    """The feedback file of one submission, at most :data:`MAX_FEEDBACK_CHARS` long."""
+    score = sum(row.scores.values())
     lines = [
-        f"Chapter {chapter}: feedback for {row.student} ({row.file})",
+        f"Chapter {chapter}: feedback for {clean(row.student, 400)} ({clean(row.file, 400)})",
         f"Score: {score:g} / {total:g}",
         "",
     ]
     if row.reason:
-        lines += [wrap(f"Note: {row.reason}"), ""]
+        lines += [wrap(f"Note: {clean(row.reason, 2000)}"), ""]
     for r in row.results:
-        lines += [wrap(f"{r.exercise} ({r.score:g} / {r.points:g}): {r.message}{r.advice}"), ""]
-    lines += [wrap(f"Note: {note}") for note in row.notes]
+        message = clean(r.message, 2000)
+        earned = row.scores.get(r.exercise, 0.0)
+        advice = clean(r.advice, 500)
+        lines += [wrap(f"{r.exercise} ({earned:g} / {r.points:g}): {message}{advice}"), ""]
+    lines += [wrap(f"Note: {clean(note, 2000)}") for note in row.notes + row.flags]
     if row.notebook_run:
         lines += [
             "",
-            wrap(f"Your notebook, run top to bottom in the grading sandbox: {row.notebook_run}."),
+            wrap(
+                "Your notebook, run top to bottom in the grading sandbox: "
+                f"{clean(row.notebook_run, 600)}."
+            ),
         ]
-        lines += [f"    cell {position + 1}: {error}" for position, error in row.run_errors[:20]]
-    lines += [
+        lines += [
+            f"    cell {position + 1}: {clean(error)}" for position, error in row.run_errors[:20]
+        ]
+    body = "\n".join(lines)
+    if len(body) > MAX_FEEDBACK_CHARS:
+        body = body[:MAX_FEEDBACK_CHARS] + "\n[... feedback cut here: it was too long]"
+    tail = [
         "",
         "How this was graded: each answer cell was run on its own, after the notebook's",
         "import statements and the answer cells above it, and each answer was checked on",
         "hidden cases, different from the ones of the notebook's checks.",
         f"(Isolation level of the grading sandbox: {level}.)",
     ]
-    return "\n".join(lines) + "\n"
+    return body + "\n" + "\n".join(tail) + "\n"
 
 
 def main(argv=None):
@@ -919,9 +1573,14 @@ def main(argv=None):
     )
     parser.add_argument(
         "--isolation",
-        choices=("auto", *LEVELS),
+        choices=("auto", "bwrap-root", "bwrap-user"),
         default="auto",
-        help="the sandbox: the strongest this machine allows (auto), or one named",
+        help="bubblewrap as root or as another user (auto: as this process runs)",
+    )
+    parser.add_argument(
+        UNSANDBOXED_FLAG,
+        action="store_true",
+        help="run submissions with no isolation, with your own rights (never by default)",
     )
     parser.add_argument(
         "--timeout",
@@ -944,6 +1603,26 @@ def main(argv=None):
     parser.add_argument(
         "--no-run", action="store_true", help="skip running each notebook top to bottom (faster)"
     )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="points per exercise (JSON); default grading/chapterN.json, else 1 each",
+    )
+    parser.add_argument(
+        "--partial-credit",
+        action="store_true",
+        help="a wrong function earns the share of hidden cases it got right",
+    )
+    parser.add_argument(
+        "--student",
+        action="append",
+        help="regrade only this student (id or file name; repeat for more) into --out",
+    )
+    parser.add_argument(
+        "--exercise",
+        action="append",
+        help="regrade only this exercise (repeat for more) into --out, without the run",
+    )
     args = parser.parse_args(argv)
     folder = args.submissions.resolve()
     out = args.out or folder.with_name(folder.name + "-graded")
@@ -951,22 +1630,27 @@ def main(argv=None):
         run_seconds=args.timeout, exercise_seconds=args.exercise_timeout, memory_mb=args.memory
     )
     try:
+        scheme = load_scheme(args.chapter, args.weights)
+        if args.partial_credit:
+            scheme.partial_credit = True
         grader = Grader(
             args.chapter,
             limits=limits,
-            isolation=args.isolation,
+            isolation="unsandboxed" if args.unsandboxed else args.isolation,
             jobs=args.jobs,
             run_notebook=not args.no_run,
+            scheme=scheme,
         )
-        rows = grader.grade(folder, out)
+        rows = grader.grade(folder, out, students=args.student, exercises=args.exercise)
     except (ValueError, RuntimeError, OSError) as error:
-        print(f"grade: {error}", file=sys.stderr)
+        print(f"grade: {clean(error, 4000)}", file=sys.stderr)
         return 2
     for name in grader.skipped:
-        print(f"skipped (hidden file): {name}")
+        print(f"skipped (hidden file): {clean(name, 400)}")
     print(
         f"graded {len(rows)} file{'s' * (len(rows) != 1)} of chapter {args.chapter} in "
-        f"{grader.seconds:.0f} s (isolation: {grader.level}); wrote {out / 'grades.csv'} "
+        f"{grader.seconds:.0f} s (isolation: {grader.level}; limits: {grader.limited}); "
+        f"wrote {out / 'grades.csv'} "
         f"and {out / 'feedback'}"
     )
     return 0

@@ -6,8 +6,10 @@ and answers with JSON lines ("events") on the stdout it was started with. Before
 the submission's code runs, it moves that stdout to a private descriptor and sends the
 submission's own prints (fds 1 and 2) to ``output.log`` in its folder, so that what a
 submission prints is never read as an event. (One that writes to the private descriptor
-on purpose can forge events; but events only carry what its own answers return, the
-grader takes them only in the order it expects, and no event is ever a score.) It also
+on purpose cannot forge events blindly: each carries the run's nonce, from the request;
+code that finds the nonce in this process's memory could, but events only carry what its
+own answers return, the grader takes them only in the order it expects, and no event is
+ever a score.) It also
 blocks the creation of sockets (an audit hook, which cannot be removed), on top of the
 sandbox's empty network namespace.
 
@@ -268,8 +270,13 @@ def _no_sockets(event, args):
         raise PermissionError("network access is disabled while a submission is graded")
 
 
-def _take_channel():
-    """Keep the original stdout for events; send fds 1 and 2 to output.log."""
+def _take_channel(nonce=None):
+    """Keep the original stdout for events; send fds 1 and 2 to output.log.
+
+    Each event carries ``nonce`` (the grader's, from the request), without which the
+    grader ignores a line: a submission that writes blindly to every descriptor forges
+    nothing.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
     channel = os.fdopen(os.dup(1), "w", buffering=1)
@@ -281,7 +288,7 @@ def _take_channel():
     sys.stderr = open(2, "w", buffering=1, closefd=False)
 
     def emit(**event):
-        channel.write(json.dumps(event) + "\n")
+        channel.write(json.dumps({**event, "n": nonce}) + "\n")
         channel.flush()
 
     return emit
@@ -341,7 +348,12 @@ def check_answers(request, emit):
         if name not in namespace:
             emit(event="missing", name=name)
         else:
-            answers = outcomes_of(exercise["kind"], namespace[name], exercise["cases"])
+            answer = namespace[name]
+            if exercise["kind"] == "function" and callable(answer):
+                module = getattr(answer, "__module__", None)
+                if module != "__main__":  # not defined in the notebook: the grader flags it
+                    emit(event="origin", name=name, module=str(module)[:200])
+            answers = outcomes_of(exercise["kind"], answer, exercise["cases"])
             for index, outcome in enumerate(answers):
                 emit(event="case", name=name, index=index, outcome=outcome)
         emit(event="end", name=name)
@@ -350,9 +362,11 @@ def check_answers(request, emit):
 def main():
     mode = sys.argv[1]
     request = json.loads(sys.stdin.read())
+    nonce = request.pop("nonce", None)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    emit = _take_channel()
+    emit = _take_channel(nonce)
+    del nonce
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full log fails a write, not the run
     sys.addaudithook(_no_sockets)
     (run_cells if mode == "run" else check_answers)(request, emit)

@@ -282,6 +282,8 @@ def _number(value):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ValueError(f"Answer one number, not {type_name(value)}.")
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{value} is not a finite number: the corner is a sum of products.")
     if float(value) != round(float(value)):
         raise ValueError(f"{value} is not a whole number, and the image and kernel hold integers.")
     return int(round(float(value)))

@@ -1,0 +1,141 @@
+"""``make autograder``'s zip, run as Gradescope runs it: in a temporary root laid out as
+Gradescope lays out ``/autograder``, on an honest, a partial and a hostile submission."""
+
+import importlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import exercise_notebooks as fixtures  # tests/ is on the path
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+gradescope = importlib.import_module("gradescope")
+student_version = importlib.import_module("student_version")
+
+NAMES = [name for name, *_ in fixtures.EXERCISES]
+pytestmark = pytest.mark.slow  # make test-slow
+
+HOSTILE = """
+import json, os, pathlib
+forged = {"score": 6, "tests": [{"name": "corner_value", "score": 6, "max_score": 1}]}
+for root in ("/autograder", "AUTOGRADER_ROOT"):
+    try:
+        pathlib.Path(root, "results", "results.json").write_text(json.dumps(forged))
+    except OSError:
+        pass
+    try:
+        stolen = pathlib.Path(root, "source", "lib", "exercises", "chapter1.py").read_text()
+    except OSError:
+        stolen = ""
+if os.fork() == 0:  # a process left behind to write the results after the grader
+    import time
+    time.sleep(3)
+    pathlib.Path("AUTOGRADER_ROOT", "results", "results.json").write_text(json.dumps(forged))
+    os._exit(0)
+print('{"score": 6}')
+corner_value = 27 if "27" in stolen else 0
+"""
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Build the zip; unpack it into three Gradescope roots; run them at once."""
+    tmp = tmp_path_factory.mktemp("gradescope")
+    archive = gradescope.build(1, tmp / "chapter1.zip")
+    student = student_version.student_version(fixtures.instructor_notebook())
+    right = fixtures.solutions()
+    submissions = {
+        "honest": fixtures.with_answers(student, right),
+        "partial": fixtures.with_answers(
+            student, {**right, "ch1-ex-corner-value": "corner_value = 8"}
+        ),
+    }
+    processes = {}
+    for name in ("honest", "partial", "hostile"):
+        root = tmp / name / "autograder"
+        for folder in ("source", "submission", "results"):
+            (root / folder).mkdir(parents=True)
+        with zipfile.ZipFile(archive) as unzipped:
+            unzipped.extractall(root / "source")
+        for script in ("run_autograder", "setup.sh"):
+            path = root / "source" / script
+            path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        if name == "hostile":
+            source = HOSTILE.replace("AUTOGRADER_ROOT", str(root))
+            nb = fixtures.with_answers(student, {**right, "ch1-ex-corner-value": source})
+        else:
+            nb = submissions[name]
+        nbformat.write(nb, root / "submission" / f"{name}.ipynb")
+        if name != "honest":  # the run step only for one: the time of the suite
+            config = json.loads((root / "source" / "config.json").read_text())
+            (root / "source" / "config.json").write_text(
+                json.dumps({**config, "run_notebook": False})
+            )
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "AUTOGRADER_ROOT": str(root),
+            "AUTOGRADER_PYTHON": sys.executable,
+        }
+        processes[name] = subprocess.Popen(
+            [str(root / "source" / "run_autograder")],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+    results = {}
+    for name, process in processes.items():
+        output, _ = process.communicate(timeout=300)
+        root = tmp / name / "autograder"
+        assert process.returncode == 0, output.decode(errors="replace")
+        results[name] = json.loads((root / "results" / "results.json").read_text())
+    yield {"archive": archive, "results": results, "tmp": tmp}
+
+
+def test_the_zip_is_in_gradescopes_format(graded):
+    with zipfile.ZipFile(graded["archive"]) as archive:
+        names = set(archive.namelist())
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        config = json.loads(archive.read("config.json"))
+    assert {"setup.sh", "run_autograder", "requirements.txt", "tools/grade.py"} <= names
+    assert "lib/exercises/chapter1.py" in names and "lib/exercises/checker.py" in names
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert config["chapter"] == 1 and config["exercises"] == NAMES
+
+
+def test_an_honest_submission(graded):
+    data = graded["results"]["honest"]
+    assert data["score"] == 6
+    assert [t["name"] for t in data["tests"]] == NAMES
+    for test in data["tests"]:
+        assert test["score"] == test["max_score"] == 1 and test["visibility"] == "visible"
+        assert test["output"].startswith("correct")
+    assert "ran clean" in data["output"] and "Isolation" in data["output"]
+
+
+def test_a_partial_submission(graded):
+    data = graded["results"]["partial"]
+    scores = {t["name"]: t["score"] for t in data["tests"]}
+    assert data["score"] == 5 and scores["corner_value"] == 0
+    corner = next(t for t in data["tests"] if t["name"] == "corner_value")
+    assert corner["output"].startswith("incorrect")
+
+
+def test_a_hostile_submission_gains_nothing(graded):
+    """It writes results.json itself (and leaves a process to write it again later),
+    prints a score, and reads the checkers' references for its answer: nothing sticks."""
+    data = graded["results"]["hostile"]
+    scores = {t["name"]: t["score"] for t in data["tests"]}
+    assert scores["corner_value"] == 0 and data["score"] == 5
+    assert all(t["max_score"] == 1 for t in data["tests"])
+    root = graded["tmp"] / "hostile" / "autograder"
+    time.sleep(4)  # longer than the process it left behind would have slept
+    again = json.loads((root / "results" / "results.json").read_text())
+    assert again == data
