@@ -5,7 +5,7 @@ holds. Names, argument names and the (N, C, H, W) layout follow
 ``torch.nn.functional``, so a reader can move to PyTorch without relearning.
 """
 
-from lib.convolution import conv2d, convolve2d
+from lib.convolution import conv2d, convolve2d, correlate2d_loops, im2col
 from lib.datasets import load_mnist, load_mnist_sample, to_lenet5_input
 from lib.gradients import (
     avg_pool2d_grad,
@@ -14,7 +14,7 @@ from lib.gradients import (
     conv2d_grad_weight,
     max_pool2d_grad,
 )
-from lib.layers import conv2d_cost, torch_cost
+from lib.layers import conv2d_cost, merge_convolutions, torch_cost
 from lib.models import LeNet5, LeNet5Modern, parameter_table, shape_table
 from lib.notebook import setup_notebook
 from lib.padding import pad2d
@@ -40,4 +40,4 @@ __all__ += [
 __all__ += ["load_mnist", "load_mnist_sample", "to_lenet5_input"]
 __all__ += ["LeNet5", "LeNet5Modern", "parameter_table", "shape_table", "train", "evaluate"]
 __all__ += ["same_padding", "unread_positions", "transposed_output_size", "receptive_field"]
-__all__ += ["conv2d_cost", "torch_cost"]
+__all__ += ["conv2d_cost", "torch_cost", "merge_convolutions", "correlate2d_loops", "im2col"]

@@ -244,6 +244,123 @@ def convolve2d(input, kernel, mode="valid"):
     return conv2d(input, kernel[::-1, ::-1], padding=padding)
 
 
+def correlate2d_loops(image, kernel):
+    """The formula of chapter 1, for one image and one kernel, with one loop per index.
+
+    ``out[y, x] = sum_i sum_j image[y + i, x + j] * kernel[i, j]``: two loops over the
+    output positions, two for the double sum. No padding, stride, channels or batch: the
+    general routine behind :func:`conv2d`'s ``method="loops"`` adds those.
+
+    Parameters
+    ----------
+    image : array_like
+        An image (H, W).
+    kernel : array_like
+        A kernel (kH, kW), no larger than the image.
+
+    Returns
+    -------
+    numpy.ndarray
+        The valid cross-correlation, (H - kH + 1, W - kW + 1), of the dtype of
+        ``image * kernel``.
+
+    Raises
+    ------
+    TypeError
+        If ``image`` or ``kernel`` is not numeric.
+    ValueError
+        If either is not 2-D, or the kernel is larger than the image.
+
+    Examples
+    --------
+    >>> image = np.arange(1, 26).reshape(5, 5)
+    >>> kernel = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+    >>> correlate2d_loops(image, kernel)
+    array([[-6, -6, -6],
+           [-6, -6, -6],
+           [-6, -6, -6]])
+    """
+    image = as_array(image, "image")
+    kernel = as_array(kernel, "kernel")
+    check_ndim(image, "image", {2: "(H, W)"})
+    check_ndim(kernel, "kernel", {2: "(kH, kW)"})
+    (height, width), (k_h, k_w) = image.shape, kernel.shape
+    if k_h > height or k_w > width or k_h == 0 or k_w == 0:
+        raise ValueError(
+            f"kernel ({k_h}x{k_w}) must be non-empty and fit in image ({height}x{width})"
+        )
+    out = np.zeros((height - k_h + 1, width - k_w + 1), dtype=np.result_type(image, kernel))
+    for y in range(out.shape[0]):  # output row
+        for x in range(out.shape[1]):  # output column
+            for i in range(k_h):  # the first sum: kernel rows
+                for j in range(k_w):  # the second sum: kernel columns
+                    out[y, x] += image[y + i, x + j] * kernel[i, j]
+    return out
+
+
+def im2col(input, kernel_size, stride=1, dilation=1):
+    """Every window of a batch, unrolled into the columns of a matrix, as ``F.unfold`` does.
+
+    Column ``p`` holds the window of output position ``p`` (in reading order), one row per
+    (channel, kernel row, kernel column). A convolution is then one matrix product:
+    ``weight.reshape(O, -1) @ im2col(...)`` gives every output at once. Padding is left to
+    the caller (:func:`lib.pad2d`).
+
+    Parameters
+    ----------
+    input : array_like
+        A batch (N, C, H, W).
+    kernel_size, stride, dilation : int or (int, int)
+        As in :func:`conv2d`; stride and dilation default to 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (N, C * kH * kW, Ho * Wo), the dtype of ``input``.
+
+    Raises
+    ------
+    TypeError
+        If ``input`` is not numeric or an argument is not an int or pair of ints.
+    ValueError
+        If ``input`` is not 4-D, a size is below 1, or the (dilated) kernel is larger
+        than the input.
+
+    Examples
+    --------
+    The book's 5x5 example has nine 3x3 windows; the first column is the top-left one:
+
+    >>> image = np.arange(1, 26).reshape(1, 1, 5, 5)
+    >>> columns = im2col(image, 3)
+    >>> columns.shape
+    (1, 9, 9)
+    >>> columns[0, :, 0]
+    array([ 1,  2,  3,  6,  7,  8, 11, 12, 13])
+    >>> kernel = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+    >>> (kernel.reshape(1, -1) @ columns[0]).reshape(3, 3)
+    array([[-6, -6, -6],
+           [-6, -6, -6],
+           [-6, -6, -6]])
+    """
+    input = as_array(input, "input")
+    check_ndim(input, "input", {4: "(N, C, H, W)"})
+    (k_h, k_w) = as_pair(kernel_size, "kernel_size", minimum=1)
+    (s_y, s_x) = as_pair(stride, "stride", minimum=1)
+    (d_y, d_x) = as_pair(dilation, "dilation", minimum=1)
+    batch, channels, height, width = input.shape
+    out_h, out_w = _checked_output_size(
+        (height, width), (k_h, k_w), (s_y, s_x), ((0, 0), (0, 0)), (d_y, d_x)
+    )
+    columns = np.empty((batch, channels, k_h, k_w, out_h, out_w), dtype=input.dtype)
+    for i in range(k_h):
+        for j in range(k_w):
+            # Tap (i, j) of every window: a strided slice of the input.
+            rows = slice(i * d_y, i * d_y + s_y * (out_h - 1) + 1, s_y)
+            cols = slice(j * d_x, j * d_x + s_x * (out_w - 1) + 1, s_x)
+            columns[:, :, i, j] = input[:, :, rows, cols]
+    return columns.reshape(batch, channels * k_h * k_w, out_h * out_w)
+
+
 # --- the three methods ----------------------------------------------------------------
 # Each receives the padded input (N, C, H, W), already in the dtype to compute in, the
 # weight (O, C / groups, kH, kW), the bias (O,) or None, stride, dilation and groups, and

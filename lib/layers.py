@@ -38,6 +38,7 @@ __all__ = [
     "connection_mask",
     "expand_groups",
     "torch_cost",
+    "merge_convolutions",
 ]
 
 
@@ -388,3 +389,78 @@ def torch_cost(module, input_shape):
     with counter, torch.no_grad():
         module(torch.zeros(1, *shape))
     return parameters, counter.get_total_flops() // 2
+
+
+def merge_convolutions(weight1, weight2, bias1=None, bias2=None):
+    """One convolution that computes what two stacked convolutions compute.
+
+    Two valid, stride-1 convolutions with nothing between them,
+    ``conv2d(conv2d(x, weight1, bias1), weight2, bias2)``, are one convolution: its kernel
+    from input channel ``c`` to output channel ``o`` is ``sum_m weight1[m, c] * weight2[o, m]``
+    (``*`` the full true convolution, :func:`lib.convolve2d`), of size ``k1 + k2 - 1``, and
+    its bias is ``bias2[o] + sum_m bias1[m] * weight2[o, m].sum()``. A nonlinearity between
+    the two layers is what prevents this merge.
+
+    Parameters
+    ----------
+    weight1 : array_like
+        The first layer's weight (M, C, k1H, k1W).
+    weight2 : array_like
+        The second layer's weight (O, M, k2H, k2W).
+    bias1, bias2 : array_like, optional
+        Their biases, (M,) and (O,); None for none.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The merged weight (O, C, k1H + k2H - 1, k1W + k2W - 1) and bias (O,).
+
+    Raises
+    ------
+    TypeError
+        If an array is not numeric.
+    ValueError
+        If a weight is not 4-D, or the channels or biases do not match.
+
+    Examples
+    --------
+    >>> from lib import conv2d
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.integers(-3, 4, size=(1, 2, 9, 9))
+    >>> w1, b1 = rng.integers(-2, 3, size=(4, 2, 3, 3)), np.array([1, 0, -1, 2])
+    >>> w2, b2 = rng.integers(-2, 3, size=(3, 4, 3, 3)), np.array([0, 1, 2])
+    >>> w, b = merge_convolutions(w1, w2, b1, b2)
+    >>> w.shape, b.shape
+    ((3, 2, 5, 5), (3,))
+    >>> np.array_equal(conv2d(conv2d(x, w1, b1), w2, b2), conv2d(x, w, b))
+    True
+    """
+    from lib.convolution import convolve2d
+
+    weight1 = as_array(weight1, "weight1")
+    weight2 = as_array(weight2, "weight2")
+    check_ndim(weight1, "weight1", {4: "(M, C, kH, kW)"})
+    check_ndim(weight2, "weight2", {4: "(O, M, kH, kW)"})
+    middle, channels = weight1.shape[:2]
+    out_channels = weight2.shape[0]
+    if weight2.shape[1] != middle:
+        raise ValueError(
+            f"weight2 must read the {middle} channels that weight1 makes; "
+            f"got weight2.shape[1] = {weight2.shape[1]}"
+        )
+    biases = []
+    for name, bias, size in (("bias1", bias1, middle), ("bias2", bias2, out_channels)):
+        bias = np.zeros(size, dtype=int) if bias is None else as_array(bias, name)
+        if bias.shape != (size,):
+            raise ValueError(f"{name} must have shape ({size},), got {bias.shape}")
+        biases.append(bias)
+    bias1, bias2 = biases
+    size = tuple(a + b - 1 for a, b in zip(weight1.shape[2:], weight2.shape[2:], strict=True))
+    dtype = np.result_type(weight1, weight2, bias1, bias2)
+    weight = np.zeros((out_channels, channels, *size), dtype=dtype)
+    for o in range(out_channels):
+        for c in range(channels):
+            for m in range(middle):
+                weight[o, c] += convolve2d(weight1[m, c], weight2[o, m], "full")
+    bias = bias2 + (weight2.sum(axis=(2, 3)) * bias1).sum(axis=1)
+    return weight, bias.astype(dtype)

@@ -433,3 +433,37 @@ def test_working_memory_stays_within_the_budget(monkeypatch, method, padding_mod
         tracemalloc.stop()
     assert peak - out.nbytes < 2 * budget
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+
+
+# --- the chapter-1 helpers: the formula's loops and im2col ------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_correlate2d_loops_matches_torch(seed):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(-9, 10, size=tuple(rng.integers(3, 9, size=2)))
+    kernel = rng.integers(-3, 4, size=tuple(rng.integers(1, 4, size=2)))
+    expected = F.conv2d(torch.from_numpy(image)[None, None], torch.from_numpy(kernel)[None, None])
+    ours = lib.convolution.correlate2d_loops(image, kernel)
+    assert ours.dtype == np.int64
+    np.testing.assert_array_equal(ours, expected[0, 0].numpy())
+
+
+def test_correlate2d_loops_refuses_a_kernel_larger_than_the_image():
+    with pytest.raises(ValueError, match="fit in image"):
+        lib.convolution.correlate2d_loops(np.zeros((2, 2)), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize(
+    "kernel_size, stride, dilation", [(3, 1, 1), ((2, 3), 2, 1), (3, (1, 2), 2), (1, 2, 1)]
+)
+def test_im2col_matches_torch_unfold(kernel_size, stride, dilation):
+    x = np.random.default_rng(1).standard_normal((2, 3, 9, 10))
+    expected = F.unfold(torch.from_numpy(x), kernel_size, dilation=dilation, stride=stride)
+    ours = lib.convolution.im2col(x, kernel_size, stride=stride, dilation=dilation)
+    np.testing.assert_array_equal(ours, expected.numpy())
+
+
+def test_im2col_refuses_a_kernel_larger_than_the_input():
+    with pytest.raises(ValueError, match="larger"):
+        lib.convolution.im2col(np.zeros((1, 1, 2, 2)), 3)

@@ -19,6 +19,7 @@ from lib.layers import (  # noqa: E402
     conv2d_cost,
     expand_groups,
     group_table,
+    merge_convolutions,
     torch_cost,
 )
 from lib.models import MaskedConv2d, c3_connections  # noqa: E402
@@ -238,3 +239,25 @@ def test_channel_sum_animation_has_a_frame_per_output_position_and_checks_shapes
     with pytest.raises(ValueError, match="input must have 3 dimensions"):
         channel_sum_animation(np.zeros((5, 4)), np.ones((3, 2)))
     plt.close("all")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merge_convolutions_matches_two_torch_layers(seed):
+    rng = np.random.default_rng(seed)
+    c, m, o = rng.integers(1, 4, size=3)
+    k1, k2 = rng.integers(1, 4, size=(2, 2))
+    x = torch.from_numpy(rng.standard_normal((2, c, 11, 12)))
+    w1, b1 = torch.from_numpy(rng.standard_normal((m, c, *k1))), torch.randn(m).double()
+    w2, b2 = torch.from_numpy(rng.standard_normal((o, m, *k2))), torch.randn(o).double()
+    two_layers = F.conv2d(F.conv2d(x, w1, b1), w2, b2)
+    w, b = merge_convolutions(w1.numpy(), w2.numpy(), b1.numpy(), b2.numpy())
+    one_layer = F.conv2d(x, torch.from_numpy(w), torch.from_numpy(b))
+    torch.testing.assert_close(one_layer, two_layers)
+    # With a ReLU between the layers, the merge no longer holds.
+    with_relu = F.conv2d(F.relu(F.conv2d(x, w1, b1)), w2, b2)
+    assert not torch.allclose(one_layer, with_relu)
+
+
+def test_merge_convolutions_checks_the_channels():
+    with pytest.raises(ValueError, match="weight2 must read the 4 channels"):
+        merge_convolutions(np.zeros((4, 1, 3, 3)), np.zeros((2, 3, 3, 3)))

@@ -45,7 +45,9 @@ from lib.kernels import SOBEL_X, SOBEL_Y
 # The exercises' data (CORNER_IMAGE, ...) live in lib.exercises.data, which the grader
 # offers to answer cells as ``ex.CORNER_IMAGE`` too, while it hides this module.
 
-# The chapter's worked example: a horizontal ramp and a vertical-edge kernel.
+# The chapter's worked example: I(y, x) = 5y + x + 1, rising 5 per row and 1 per column
+# (the kernel cancels the rise from row to row, which it does not see), and a vertical-edge
+# kernel.
 _RAMP = np.arange(1, 26).reshape(5, 5)
 _EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
 
