@@ -135,13 +135,15 @@ student: $(INSTALLED)
 	$(PY) tools/student_version.py $(NB) $(if $(OUT),--out "$(OUT)")
 
 # requirements.txt again from requirements.in, resolved in a new, empty environment. pip
-# takes the CPU build of torch from this machine's wheel folder where it has one (see README).
+# takes the CPU build of torch from this machine's wheel folder where it has one (see README);
+# its local label (+cpu) is dropped, so that the pin also matches PyPI's build elsewhere.
 lock:
 	rm -rf _build/lock && $(PYTHON_FOR_VENV) -m venv _build/lock
 	_build/lock/bin/python -m pip install --quiet --disable-pip-version-check pip==26.3
 	_build/lock/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.in
 	{ sed -n '1,3p' requirements.txt; _build/lock/bin/python -m pip freeze --all \
-	  | grep -v -E '^(pip|convolution-book)( |=|@)'; } > requirements.txt.new
+	  | grep -v -E '^(pip|convolution-book)( |=|@)' | sed -E 's/^(torch==[^+]+)\+cpu$$/\1/'; \
+	} > requirements.txt.new
 	mv requirements.txt.new requirements.txt
 	rm -rf _build/lock
 
