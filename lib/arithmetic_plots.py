@@ -1,8 +1,8 @@
 """Convolution-arithmetic figures: where the windows of a convolution go (chapter 2).
 
 In the spirit of Dumoulin and Visin's convolution-arithmetic figures: the input (blue),
-its padding (grey), the window's taps (orange) and the output (green), with the
-output-size formula in the title. One function, :func:`arithmetic_figure`, draws a
+its padding (white cells with grey edges), the window's taps (orange) and the output
+(green), with the output-size formula in the title. One function, :func:`arithmetic_figure`, draws a
 frame; the website's animation (:func:`arithmetic_animation`) and the notebook's widget
 (:func:`output_grid_widget`) both call it, so the two show the same picture.
 :func:`window_positions_figure` draws one row per window position, with the input

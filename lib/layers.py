@@ -39,6 +39,7 @@ __all__ = [
     "expand_groups",
     "torch_cost",
     "merge_convolutions",
+    "additivity_gap",
 ]
 
 
@@ -464,3 +465,51 @@ def merge_convolutions(weight1, weight2, bias1=None, bias2=None):
                 weight[o, c] += convolve2d(weight1[m, c], weight2[o, m], "full")
     bias = bias2 + (weight2.sum(axis=(2, 3)) * bias1).sum(axis=1)
     return weight, bias.astype(dtype)
+
+
+def additivity_gap(function, x1, x2):
+    """How far ``function`` is from affine on two inputs: 0 for any affine map.
+
+    An affine map (a linear map plus a constant, such as any stack of convolutions with
+    biases and nothing between them) satisfies
+    ``f(x1 + x2) - f(0) == (f(x1) - f(0)) + (f(x2) - f(0))`` for all inputs. This returns
+    the largest absolute difference between the two sides; a value clearly above rounding
+    error proves that no convolution, of any kernel size and with any bias, computes
+    ``function``.
+
+    Parameters
+    ----------
+    function : callable
+        Takes an array shaped like ``x1`` and returns an array.
+    x1, x2 : array_like
+        Two inputs of the same shape.
+
+    Returns
+    -------
+    float
+        ``max |f(x1 + x2) - f(x1) - f(x2) + f(0)|``.
+
+    Raises
+    ------
+    ValueError
+        If ``x1`` and ``x2`` differ in shape.
+
+    Examples
+    --------
+    >>> from lib import conv2d
+    >>> rng = np.random.default_rng(0)
+    >>> w, b = rng.standard_normal((2, 1, 3, 3)), rng.standard_normal(2)
+    >>> x1, x2 = rng.standard_normal((2, 1, 1, 6, 6))
+    >>> w2 = rng.standard_normal((1, 2, 3, 3))
+    >>> additivity_gap(lambda x: conv2d(conv2d(x, w, b), w2), x1, x2) < 1e-12
+    True
+    >>> additivity_gap(lambda x: conv2d(np.maximum(conv2d(x, w, b), 0), w2), x1, x2) > 0.1
+    True
+    """
+    x1 = as_array(x1, "x1")
+    x2 = as_array(x2, "x2")
+    if x1.shape != x2.shape:
+        raise ValueError(f"x1 and x2 must have the same shape, got {x1.shape} and {x2.shape}")
+    zero = np.zeros_like(x1)
+    gap = function(x1 + x2) - function(x1) - function(x2) + function(zero)
+    return float(np.abs(gap).max())

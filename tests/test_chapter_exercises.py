@@ -26,6 +26,7 @@ from exercise_checks import stub, verdict  # tests/ is on the path
 
 from lib import conv2d
 from lib.exercises import STATUSES, chapter_exercises
+from lib.kernels import SOBEL_X, SOBEL_Y
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -172,9 +173,10 @@ def test_every_exercise_is_well_formed(chapter):
         assert getattr(module, exercise.name) is exercise
 
 
-#: What a chapter's printed solutions may use besides NumPy: chapter 3's notebook imports
-#: lib's conv2d, and its multichannel solution calls it.
-SOLUTION_NAMES = {3: {"conv2d": conv2d}}
+#: What a chapter's printed solutions may use besides NumPy: chapter 1's notebook imports
+#: Sobel's kernels from lib.kernels, which its Sobel exercise names, and chapter 3's imports
+#: lib's conv2d, which its multichannel solution calls.
+SOLUTION_NAMES = {1: {"SOBEL_X": SOBEL_X, "SOBEL_Y": SOBEL_Y}, 3: {"conv2d": conv2d}}
 
 
 @pytest.mark.parametrize(("number", "exercise"), FUNCTIONS, ids=ids(FUNCTIONS))

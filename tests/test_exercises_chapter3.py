@@ -22,7 +22,7 @@ def test_the_value_answers_agree_with_lib_and_torch():
     assert tuple(module.weight.shape) == ex.weight_shape.answer
     layer = ex.PARAMETERS_LAYER
     module = torch.nn.Conv2d(layer["in_channels"], layer["out_channels"], layer["kernel_size"])
-    assert sum(p.numel() for p in module.parameters()) == ex.layer_parameters.answer == 1792
+    assert sum(p.numel() for p in module.parameters()) == ex.layer_parameters.answer == 12832
     cost = conv2d_cost(**ex.MULTIPLY_ADDS_LAYER, padding=1)
     assert ex.layer_multiply_adds.answer == cost.multiply_adds == 8 * 32 * 32 * 27
 
@@ -36,10 +36,10 @@ def test_the_value_answers_agree_with_lib_and_torch():
         (ex.weight_shape, (16.0, 6, 5, 5), "whole numbers"),
         (ex.weight_shape, (16, 6, 5), "has 3 entries, the answer 4"),
         (ex.weight_shape, (16, 6, 3, 5), "entry 3 of"),
-        (ex.layer_parameters, 1792.0, "correct."),
-        (ex.layer_parameters, np.int64(1792), "correct."),
-        (ex.layer_parameters, "1792", "not a str"),
-        (ex.layer_parameters, 1792.5, "not a whole number"),
+        (ex.layer_parameters, 12832.0, "correct."),
+        (ex.layer_parameters, np.int64(12832), "correct."),
+        (ex.layer_parameters, "12832", "not a str"),
+        (ex.layer_parameters, 12832.5, "not a whole number"),
         (ex.layer_multiply_adds, 1, "is not the answer"),
     ],
 )

@@ -666,8 +666,6 @@ correlate_same = FunctionExercise(
 
 
 def _sobel_magnitude_model(image):
-    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])  # the change along x
-    sobel_y = sobel_x.T  # the change along y
     image = np.asarray(image, dtype=float)
     height, width = image.shape
     gx = np.zeros((height - 2, width - 2))
@@ -675,8 +673,8 @@ def _sobel_magnitude_model(image):
     for y in range(height - 2):
         for x in range(width - 2):
             window = image[y : y + 3, x : x + 3]
-            gx[y, x] = np.sum(window * sobel_x)
-            gy[y, x] = np.sum(window * sobel_y)
+            gx[y, x] = np.sum(window * SOBEL_X)  # the change along x
+            gy[y, x] = np.sum(window * SOBEL_Y)  # the change along y
     return np.sqrt(gx**2 + gy**2)
 
 

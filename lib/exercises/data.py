@@ -47,8 +47,8 @@ BLOG_N, BLOG_K, BLOG_S, BLOG_P = 7, 3, 2, 2
 #: weight_shape: the layer from S2's 6 maps to 16 maps with 5x5 kernels, fully connected.
 WEIGHT_LAYER = {"in_channels": 6, "out_channels": 16, "kernel_size": 5}
 
-#: layer_parameters: torch.nn.Conv2d(3, 64, 3), the first layer of VGG-16.
-PARAMETERS_LAYER = {"in_channels": 3, "out_channels": 64, "kernel_size": 3}
+#: layer_parameters: torch.nn.Conv2d(16, 32, 5), a layer that the chapter does not count.
+PARAMETERS_LAYER = {"in_channels": 16, "out_channels": 32, "kernel_size": 5}
 
 #: layer_multiply_adds: 8 filters of 3x3 on a 3x32x32 image, padding 1, stride 1.
 MULTIPLY_ADDS_LAYER = {"input_shape": (3, 32, 32), "out_channels": 8, "kernel_size": 3}
