@@ -237,3 +237,23 @@ def test_another_seed_writes_its_own_results_file(tmp_path, monkeypatch, capsys)
     assert not (tmp_path / "results" / "lenet5_mnist.json").exists()
     assert "lenet5_mnist_seed4.json" in capsys.readouterr().out
     assert reproduce.results_file(0, tmp_path) == tmp_path / "lenet5_mnist.json"
+
+
+def test_hold_out_splits_into_two_disjoint_parts_the_same_way_every_time():
+    from lib.training import hold_out
+
+    images = np.arange(200).reshape(50, 4)
+    labels = np.arange(50) % 10
+    (x_fit, y_fit), (x_held, y_held) = hold_out(images, labels, 12, seed=3)
+    assert len(y_fit) == 38 and len(y_held) == 12
+    rows = np.concatenate([x_fit[:, 0], x_held[:, 0]]) // 4
+    assert sorted(rows.tolist()) == list(range(50))
+    np.testing.assert_array_equal(labels[x_held[:, 0] // 4], y_held)
+    again = hold_out(images, labels, 12, seed=3)[1][0]
+    np.testing.assert_array_equal(again, x_held)
+    assert not np.array_equal(hold_out(images, labels, 12, seed=4)[1][0], x_held)
+    tensors = hold_out(torch.from_numpy(images), torch.from_numpy(labels), 12, seed=3)
+    np.testing.assert_array_equal(tensors[1][0].numpy(), x_held)
+    for count in (0, 50):
+        with pytest.raises(ValueError, match="count"):
+            hold_out(images, labels, count)
