@@ -26,7 +26,7 @@ from lib.shapes import (
     transposed_output_size,
     unread_positions,
 )
-from lib.training import evaluate, train
+from lib.training import evaluate, hold_out, train
 
 __all__ = ["setup_notebook", "output_size", "pad2d", "conv2d", "convolve2d"]
 __all__ += ["max_pool2d", "avg_pool2d"]
@@ -39,5 +39,6 @@ __all__ += [
 ]
 __all__ += ["load_mnist", "load_mnist_sample", "to_lenet5_input"]
 __all__ += ["LeNet5", "LeNet5Modern", "parameter_table", "shape_table", "train", "evaluate"]
+__all__ += ["hold_out"]
 __all__ += ["same_padding", "unread_positions", "transposed_output_size", "receptive_field"]
 __all__ += ["conv2d_cost", "torch_cost", "merge_convolutions", "correlate2d_loops", "im2col"]

@@ -13,10 +13,24 @@ Pooling with a small window sits in between, and this module measures where. The
     change(x, s) = || f(shift(x, s)) - f(x) || / || f(x) ||
 
 with ``|| . ||`` the L2 norm over all of one image's maps: 0 means "no change at all"; two
-maps of equal norm that do not overlap anywhere give sqrt(2). :func:`shift_change`
+maps of equal norm that do not overlap anywhere give sqrt(2). It measures how much the
+maps differ *at the same positions*, so it also grows when maps that are exactly
+equivariant move: thin maps overlap less after a move than wide ones. :func:`shift_change`
 computes it for every digit of a set and every shift, for the features of
 :func:`edge_features`: four edge detectors (Sobel's kernels, both signs) followed by a
-ReLU, then no pooling, 2x2 max or average pooling, or global average pooling.
+ReLU, then no pooling, max or average pooling (with any stride, 1 included: a max
+*filter*, which subsamples nothing and stays exactly equivariant), or global average
+pooling. A max filter with stride 1 lowers the change as much as stride-2 pooling does: the
+drop comes from the window widening the maps, not from the subsampling.
+
+Subsampling does something else: with stride ``s``, a shift by a multiple of ``s`` moves
+the output by whole cells, but any other shift cannot be represented on the coarser grid,
+and the output changes in a way no shift of it reproduces (aliasing; Zhang, *Making
+convolutional networks shift-invariant again*, ICML 2019; Azulay and Weiss, *Why do deep
+convolutional networks generalize so poorly to small image transformations?*, JMLR 2019).
+:func:`equivariance_error` measures how far the output is from its nearest whole-cell
+shift; ``blur=True`` blurs before subsampling (:func:`blur_subsample`, Zhang's
+counter-measure).
 
 Examples
 --------
@@ -49,6 +63,9 @@ __all__ = [
     "relative_change",
     "edge_features",
     "shift_change",
+    "BLUR_KERNEL",
+    "blur_subsample",
+    "equivariance_error",
 ]
 
 #: The feature extractor's four 3x3 kernels, shape (4, 1, 3, 3): Sobel's x kernel (dark
@@ -57,8 +74,8 @@ __all__ = [
 EDGE_KERNELS = np.stack([SOBEL_X, -SOBEL_X, SOBEL_Y, -SOBEL_Y]).astype(np.float64)[:, None]
 EDGE_KERNELS.flags.writeable = False
 
-#: What :func:`edge_features` does after the ReLU: nothing, 2x2 max pooling, 2x2 average
-#: pooling, or the mean of each whole map (global average pooling).
+#: What :func:`edge_features` does after the ReLU: nothing (or only a subsampling), max
+#: pooling, average pooling, or the mean of each whole map (global average pooling).
 POOLINGS = ("none", "max", "avg", "global")
 
 
@@ -159,12 +176,66 @@ def relative_change(reference, changed):
     return np.sqrt(((changed - reference) ** 2).sum(axis=axes)) / scale
 
 
-def edge_features(images, pooling="none", kernel_size=2, weight=None):
+#: The blur of :func:`blur_subsample`: the binomial filter [1, 2, 1] x [1, 2, 1] / 16, a
+#: cheap low-pass filter (Zhang 2019's "Tri-3" filter), shape (3, 3).
+BLUR_KERNEL = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16
+BLUR_KERNEL.flags.writeable = False
+
+
+def blur_subsample(maps, stride=2):
+    """Blur each map with :data:`BLUR_KERNEL`, then keep every ``stride``-th pixel.
+
+    Each channel is blurred on its own (zero padding of 1, so the size is kept before the
+    subsampling): a depthwise convolution with stride ``stride``, what Zhang (2019) calls
+    BlurPool. Removing the fine detail first means that the pixels the subsampling skips
+    differ less from the ones it keeps, so a one-pixel shift changes the output less.
+
+    Parameters
+    ----------
+    maps : array_like
+        Maps, (N, C, H, W).
+    stride : int, optional
+        Keep one pixel in ``stride`` along each axis. Default 2.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        (N, C, ceil(H / stride), ceil(W / stride)).
+
+    Raises
+    ------
+    ValueError
+        If ``maps`` is not (N, C, H, W) or ``stride`` is not a positive int.
+
+    Examples
+    --------
+    Stripes one pixel wide: plain subsampling keeps the bright ones, or, after a one-pixel
+    shift, only the dark ones; blurred first, both give the same grey (away from the
+    first column, where the zero padding darkens the blur).
+
+    >>> stripes = np.tile([1.0, 0.0], 4)[None, None, None].repeat(8, axis=2)
+    >>> stripes[0, 0, 2, ::2], shift(stripes, dx=1)[0, 0, 2, ::2]
+    (array([1., 1., 1., 1.]), array([0., 0., 0., 0.]))
+    >>> blur_subsample(stripes)[0, 0, 1, 1:], blur_subsample(shift(stripes, dx=1))[0, 0, 1, 1:]
+    (array([0.5, 0.5, 0.5]), array([0.5, 0.5, 0.5]))
+    """
+    maps = as_array(maps, "maps").astype(np.float64)
+    check_ndim(maps, "maps", {4: "(N, C, H, W)"})
+    stride = as_int(stride, "stride", minimum=1)
+    channels = maps.shape[1]
+    weight = np.broadcast_to(BLUR_KERNEL, (channels, 1, 3, 3))
+    return conv2d(maps, weight, stride=stride, padding=1, groups=channels)
+
+
+def edge_features(images, pooling="none", kernel_size=2, weight=None, *, stride=None, blur=False):
     """Edge maps of images: convolution, ReLU, then a pooling.
 
-    ``relu(conv2d(images, weight, padding=1))``, then the pooling: ``"none"``;
-    ``"max"`` or ``"avg"``, ``kernel_size`` windows with stride ``kernel_size``; or
-    ``"global"``, the mean of each map (global average pooling).
+    ``relu(conv2d(images, weight, padding=1))``, then the pooling: ``"none"`` (with a
+    ``stride`` above 1: keep one pixel in ``stride``, plain subsampling); ``"max"`` or
+    ``"avg"``, ``kernel_size`` windows with stride ``stride``; or ``"global"``, the mean
+    of each map (global average pooling). With ``blur=True``, the pooling runs with stride
+    1 and :func:`blur_subsample` does the subsampling (Zhang 2019's MaxBlurPool for
+    ``"max"``).
 
     Parameters
     ----------
@@ -173,10 +244,15 @@ def edge_features(images, pooling="none", kernel_size=2, weight=None):
     pooling : {"none", "max", "avg", "global"}, optional
         Default ``"none"``.
     kernel_size : int, optional
-        The pooling window (and stride) of ``"max"`` and ``"avg"``. Default 2.
+        The pooling window of ``"max"`` and ``"avg"``. Default 2.
     weight : array_like, optional
         The kernels, (O, 1, kH, kW) with kH and kW odd (so that padding keeps the size).
         Default :data:`EDGE_KERNELS`.
+    stride : int, optional
+        The pooling's stride. Default None: ``kernel_size`` for ``"max"`` and ``"avg"``,
+        1 for ``"none"``. Ignored by ``"global"``.
+    blur : bool, optional
+        Blur before subsampling. Default False.
 
     Returns
     -------
@@ -192,11 +268,20 @@ def edge_features(images, pooling="none", kernel_size=2, weight=None):
     --------
     >>> edge_features(np.zeros((2, 8, 8))).shape, edge_features(np.zeros((2, 8, 8)), "max").shape
     ((2, 4, 8, 8), (2, 4, 4, 4))
+    >>> edge_features(np.zeros((2, 8, 8)), "max", stride=1).shape  # a 2x2 max filter
+    (2, 4, 7, 7)
+    >>> edge_features(np.zeros((2, 8, 8)), "max", blur=True).shape  # max, blur, subsample
+    (2, 4, 4, 4)
     >>> edge_features(np.zeros((2, 1, 8, 8)), "global").shape
     (2, 4)
     """
     check_choice(pooling, "pooling", POOLINGS)
     kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
+    if stride is None:
+        stride = 1 if pooling == "none" else kernel_size
+    stride = as_int(stride, "stride", minimum=1)
+    if not isinstance(blur, (bool, np.bool_)):
+        raise TypeError(f"blur must be True or False, got {blur!r}")
     images = as_array(images, "images").astype(np.float64)
     check_ndim(images, "images", {3: "(N, H, W)", 4: "(N, 1, H, W)"})
     if images.ndim == 3:
@@ -211,16 +296,37 @@ def edge_features(images, pooling="none", kernel_size=2, weight=None):
         )
     padding = (weight.shape[2] // 2, weight.shape[3] // 2)
     maps = np.maximum(conv2d(images, weight, padding=padding), 0.0)
-    if pooling == "max":
-        return max_pool2d(maps, kernel_size)
-    if pooling == "avg":
-        return avg_pool2d(maps, kernel_size)
     if pooling == "global":
         return maps.mean(axis=(-2, -1))
-    return maps
+    pool = {"max": max_pool2d, "avg": avg_pool2d}.get(pooling)
+    if blur:
+        pooled = maps if pool is None else pool(maps, kernel_size, stride=1)
+        return blur_subsample(pooled, stride)
+    if pool is None:
+        return maps[..., ::stride, ::stride]
+    return pool(maps, kernel_size, stride=stride)
 
 
-def shift_change(images, shifts=(0, 1, 2, 3), pooling="none", *, axis="x", kernel_size=2):
+def _framed(images, shifts):
+    """Images framed by zeros wide enough that no ink or edge falls off; the shifts."""
+    images = as_array(images, "images").astype(np.float64)
+    check_ndim(images, "images", {3: "(N, H, W)"})
+    shifts = [as_int(s, "shifts") for s in np.atleast_1d(shifts).tolist()]
+    if not shifts:
+        raise ValueError("shifts must hold at least one shift")
+    # The frame: the largest shift, plus the reach of the 3x3 kernels, so that the edge
+    # responses just outside the ink stay inside the maps too.
+    margin = max(abs(s) for s in shifts) + EDGE_KERNELS.shape[-1] // 2
+    return np.pad(images, ((0, 0), (margin, margin), (margin, margin))), shifts
+
+
+def _moved(images, s, axis):
+    return shift(images, dx=s) if axis == "x" else shift(images, dy=s)
+
+
+def shift_change(
+    images, shifts=(0, 1, 2, 3), pooling="none", *, axis="x", kernel_size=2, stride=None, blur=False
+):
     """The relative change of each image's edge features when it moves by each shift.
 
     Each image is first framed by a border of zeros as wide as the largest shift plus
@@ -240,8 +346,9 @@ def shift_change(images, shifts=(0, 1, 2, 3), pooling="none", *, axis="x", kerne
         As for :func:`edge_features`. Default ``"none"``.
     axis : {"x", "y"}, optional
         The direction of the shift. Default ``"x"``.
-    kernel_size : int, optional
-        The pooling window and stride. Default 2.
+    kernel_size, stride, blur : optional
+        As for :func:`edge_features`: the pooling window (default 2), its stride (default
+        the window, or 1 with no pooling) and whether to blur before subsampling.
 
     Returns
     -------
@@ -256,8 +363,9 @@ def shift_change(images, shifts=(0, 1, 2, 3), pooling="none", *, axis="x", kerne
 
     Examples
     --------
-    A 3x3 square moved by 0, 1 and 2 pixels, with 2x2 max pooling: a 2-pixel move
-    changes the pooled maps more than a 1-pixel one.
+    A 3x3 square moved by 0, 1 and 2 pixels, with 2x2 max pooling, and with a 2x2 max
+    filter (stride 1, no subsampling): a 2-pixel move changes the maps more than a
+    1-pixel one, with or without the subsampling.
 
     >>> square = np.zeros((1, 8, 8))
     >>> square[0, 2:5, 2:5] = 1.0
@@ -265,20 +373,85 @@ def shift_change(images, shifts=(0, 1, 2, 3), pooling="none", *, axis="x", kerne
     array([[0.   ],
            [0.698],
            [1.025]])
+    >>> shift_change(square, (0, 1, 2), "max", stride=1).round(3)
+    array([[0.   ],
+           [0.67 ],
+           [1.025]])
     """
-    images = as_array(images, "images").astype(np.float64)
-    check_ndim(images, "images", {3: "(N, H, W)"})
     check_choice(axis, "axis", ("x", "y"))
-    shifts = [as_int(s, "shifts") for s in np.atleast_1d(shifts).tolist()]
-    if not shifts:
-        raise ValueError("shifts must hold at least one shift")
-    # The frame: the largest shift, plus the reach of the 3x3 kernels, so that the edge
-    # responses just outside the ink stay inside the maps too.
-    margin = max(abs(s) for s in shifts) + EDGE_KERNELS.shape[-1] // 2
-    framed = np.pad(images, ((0, 0), (margin, margin), (margin, margin)))
-    reference = edge_features(framed, pooling, kernel_size)
+    framed, shifts = _framed(images, shifts)
+    options = {"kernel_size": kernel_size, "stride": stride, "blur": blur}
+    reference = edge_features(framed, pooling, **options)
     changes = []
     for s in shifts:
-        moved = shift(framed, dx=s) if axis == "x" else shift(framed, dy=s)
-        changes.append(relative_change(reference, edge_features(moved, pooling, kernel_size)))
+        moved = edge_features(_moved(framed, s, axis), pooling, **options)
+        changes.append(relative_change(reference, moved))
     return np.stack(changes)
+
+
+def equivariance_error(
+    images, shifts=(0, 1, 2, 3), pooling="max", *, axis="x", kernel_size=2, stride=None, blur=False
+):
+    """How far a shift's features are from the nearest whole-cell shift of the features.
+
+    A map whose output is ``stride`` times coarser than its input can only move by whole
+    cells: by ``s / stride`` cells for a shift ``s``, when ``stride`` divides ``s``. For
+    each image ``x`` (framed as in :func:`shift_change`) and shift ``s``, this is::
+
+        min over c in {floor(s / stride), ceil(s / stride)} of
+            relative_change(shift(f(x), c), f(shift(x, s)))
+
+    with ``f`` the features of :func:`edge_features`: 0 when the features of the shifted
+    image are the features moved by whole cells, which is what an equivariant map would
+    give. A shift that is not a multiple of the stride gives more than 0: the subsampling
+    reads other pixels, and the output changes in a way no shift of it reproduces
+    (aliasing).
+
+    Parameters
+    ----------
+    images, shifts, pooling, axis, kernel_size, stride, blur
+        As for :func:`shift_change`; ``pooling`` defaults to ``"max"``, and ``"global"``
+        is refused (its output has no grid).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(shifts), N)
+        The error of each image, for each shift.
+
+    Raises
+    ------
+    ValueError
+        As :func:`shift_change`, and for ``pooling="global"``.
+
+    Examples
+    --------
+    Stride 1 is equivariant, stride 2 only for even shifts:
+
+    >>> square = np.zeros((1, 8, 8))
+    >>> square[0, 2:5, 2:5] = 1.0
+    >>> equivariance_error(square, (1, 2), "max", stride=1).round(3)
+    array([[0.],
+           [0.]])
+    >>> equivariance_error(square, (1, 2), "max").round(3)
+    array([[0.641],
+           [0.   ]])
+    """
+    check_choice(pooling, "pooling", ("none", "max", "avg"))
+    check_choice(axis, "axis", ("x", "y"))
+    framed, shifts = _framed(images, shifts)
+    if stride is None:
+        stride = 1 if pooling == "none" else kernel_size
+    stride = as_int(stride, "stride", minimum=1)
+    options = {"kernel_size": kernel_size, "stride": stride, "blur": blur}
+    reference = edge_features(framed, pooling, **options)
+    errors = []
+    for s in shifts:
+        moved = edge_features(_moved(framed, s, axis), pooling, **options)
+        cells = {s // stride, -(-s // stride)}
+        errors.append(
+            np.min(
+                [relative_change(_moved(reference, c, axis), moved) for c in sorted(cells)],
+                axis=0,
+            )
+        )
+    return np.stack(errors)

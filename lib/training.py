@@ -183,6 +183,56 @@ def _progress_bar(total, description, show):
     return tqdm(total=total, desc=description, unit="batch", leave=True)
 
 
+def hold_out(images, labels, count, seed=0):
+    """Split off ``count`` training digits as a validation set, chosen at random.
+
+    Every choice made while watching a run (the epochs, the learning rate, the
+    distortions, when to stop) must be made on digits the final error is not measured
+    on, or the test error is no longer an estimate for new digits. So the training
+    digits are split: ``train`` fits the model on the first part, its ``validation``
+    argument watches the second, and the test digits are evaluated once, at the end.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, ...)
+    labels : array_like, shape (N,)
+    count : int
+        Digits to hold out, ``1 <= count < N``.
+    seed : int, optional
+        Seed of the NumPy generator that picks them (not torch's: the split does not
+        change the training's random draws). Default 0.
+
+    Returns
+    -------
+    ((train_images, train_labels), (held_images, held_labels))
+        Two disjoint parts of the inputs, of the inputs' types, each in the original order.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ or ``count`` is out of range.
+
+    Examples
+    --------
+    >>> x, y = np.arange(10) * 10, np.arange(10)
+    >>> (x_fit, y_fit), (x_held, y_held) = hold_out(x, y, 3)
+    >>> y_held.tolist(), len(y_fit)
+    ([5, 6, 9], 7)
+    >>> bool(np.array_equal(x_held, y_held * 10))
+    True
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels differ in length: {len(images)} and {len(labels)}")
+    if isinstance(count, bool) or not isinstance(count, int | np.integer):
+        raise TypeError(f"count must be an int, got {count!r}")
+    if not 1 <= count < len(labels):
+        raise ValueError(f"count must be at least 1 and below {len(labels)}, got {count}")
+    held = np.zeros(len(labels), dtype=bool)
+    held[np.random.default_rng(seed).choice(len(labels), size=int(count), replace=False)] = True
+    fit, held = np.flatnonzero(~held), np.flatnonzero(held)
+    return (images[fit], labels[fit]), (images[held], labels[held])
+
+
 def train(
     model,
     images,
@@ -219,7 +269,9 @@ def train(
         Keyword arguments of :func:`random_distortions` (e.g. :data:`DISTORTIONS`): each
         batch is freshly distorted, so no digit is seen twice the same way. Default None.
     validation : (images, labels) or None, optional
-        Evaluated after every epoch (test error curves). Default None.
+        Evaluated after every epoch: digits held out of the training set
+        (:func:`hold_out`), never the test digits, if anything is to be chosen by
+        watching it. Default None.
     progress : bool, optional
         Show tqdm bars in a terminal or a notebook that a person runs (never under
         pytest or nbval, nor with ``CONVBOOK_PROGRESS=0``). Default True.

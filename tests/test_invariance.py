@@ -7,7 +7,9 @@ import torch.nn.functional as F
 
 from lib.invariance import (
     EDGE_KERNELS,
+    blur_subsample,
     edge_features,
+    equivariance_error,
     relative_change,
     shift,
     shift_change,
@@ -120,3 +122,71 @@ def test_bad_input_is_refused_by_name():
         shift_change(np.ones((1, 5, 5)), ())
     with pytest.raises(ValueError, match="all zeros"):
         shift_change(np.zeros((1, 5, 5)), (1,))
+
+
+def torch_blur_pool(maps, stride):
+    """Zhang's BlurPool in torch: a depthwise [1, 2, 1] x [1, 2, 1] / 16 blur, strided."""
+    x = torch.from_numpy(np.asarray(maps, np.float64))
+    kernel = torch.tensor([1.0, 2.0, 1.0], dtype=torch.float64)
+    weight = (torch.outer(kernel, kernel) / 16).expand(x.shape[1], 1, 3, 3)
+    return F.conv2d(x, weight, stride=stride, padding=1, groups=x.shape[1]).numpy()
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_blur_subsample_matches_torch(stride):
+    maps = np.random.default_rng(stride).random((2, 3, 9, 8))
+    ours = blur_subsample(maps, stride)
+    np.testing.assert_allclose(ours, torch_blur_pool(maps, stride), rtol=1e-12, atol=1e-14)
+    assert ours.shape[-2:] == (-(-9 // stride), -(-8 // stride))
+
+
+@pytest.mark.parametrize("pooling", ["max", "avg", "none"])
+@pytest.mark.parametrize(("kernel_size", "stride"), [(2, 1), (3, 1), (2, 2), (3, 2)])
+def test_strided_and_blurred_features_match_torch(pooling, kernel_size, stride):
+    images = np.random.default_rng(7).random((3, 11, 10))
+    maps = torch.from_numpy(torch_features(images, "none"))
+    if pooling == "max":
+        dense = F.max_pool2d(maps, kernel_size, stride=1)
+        strided = F.max_pool2d(maps, kernel_size, stride=stride)
+    elif pooling == "avg":
+        dense = F.avg_pool2d(maps, kernel_size, stride=1)
+        strided = F.avg_pool2d(maps, kernel_size, stride=stride)
+    else:
+        dense, strided = maps, maps[..., ::stride, ::stride]
+    np.testing.assert_allclose(
+        edge_features(images, pooling, kernel_size, stride=stride), strided.numpy(), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        edge_features(images, pooling, kernel_size, stride=stride, blur=True),
+        torch_blur_pool(dense.numpy(), stride),
+        atol=1e-12,
+    )
+
+
+def test_a_max_filter_is_equivariant_and_stride_2_only_for_even_shifts():
+    images = np.zeros((3, 16, 16))
+    images[:, 4:12, 4:10] = np.random.default_rng(3).random((3, 8, 6))
+    np.testing.assert_allclose(equivariance_error(images, (1, 2, 3), "max", stride=1), 0)
+    errors = equivariance_error(images, (1, 2, 3, 4), "max")
+    np.testing.assert_allclose(errors[[1, 3]], 0, atol=1e-12)
+    assert np.all(errors[[0, 2]] > 0.1)
+    # The same maps as stride-1 pooling at every second position: the drop of the change
+    # under a shift is the window's doing, not the subsampling's.
+    filtered = edge_features(images, "max", stride=1)
+    np.testing.assert_array_equal(edge_features(images, "max"), filtered[..., ::2, ::2])
+
+
+def test_blur_lowers_the_aliasing_of_stripes():
+    stripes = np.zeros((1, 12, 12))
+    stripes[:, :, ::2] = 1.0
+    stripes = stripes[:, None]
+    plain = relative_change(stripes[..., ::2, ::2], shift(stripes, dx=1)[..., ::2, ::2])
+    blurred = blur_subsample(stripes)[..., 1:-1, 1:-1]
+    moved = blur_subsample(shift(stripes, dx=1))[..., 1:-1, 1:-1]
+    assert plain[0] == pytest.approx(1.0)
+    np.testing.assert_allclose(relative_change(blurred, moved), 0, atol=1e-12)
+
+
+def test_equivariance_error_refuses_global_pooling():
+    with pytest.raises(ValueError, match="pooling"):
+        equivariance_error(np.ones((1, 4, 4)), (1,), "global")

@@ -181,6 +181,36 @@ def test_reproduce_command_line(tmp_path, monkeypatch, capsys):
     assert json.loads((tmp_path / "r.json").read_text())["runs"]["distortions"]
 
 
+def test_a_full_scale_run_validates_on_held_out_training_digits_and_tests_once(monkeypatch):
+    """No choice may see the test digits: they are evaluated once, after training."""
+    train_images, train_labels = load_mnist_sample("train")
+    test_images, test_labels = load_mnist_sample("test")
+    samples = {
+        "train": (train_images[:300], train_labels[:300]),
+        "test": (test_images[:50], test_labels[:50]),
+    }
+    monkeypatch.setattr(reproduce, "load_mnist", lambda split, data_dir=None: samples[split])
+    monkeypatch.setattr(reproduce, "VALIDATION_DIGITS", 100)
+    seen = {"train": [], "evaluate": []}
+    real_train, real_evaluate = reproduce.train, reproduce.evaluate
+
+    def watched_train(model, images, labels, **options):
+        seen["train"].append((len(labels), len(options["validation"][1])))
+        return real_train(model, images, labels, **options)
+
+    def watched_evaluate(model, images, labels, **options):
+        seen["evaluate"].append(len(labels))
+        return real_evaluate(model, images, labels, **options)
+
+    monkeypatch.setattr(reproduce, "train", watched_train)
+    monkeypatch.setattr(reproduce, "evaluate", watched_evaluate)
+    results = reproduce.run(False, epochs=1, batch_size=50, lr=1e-3, seed=0, progress=False)
+    assert seen == {"train": [(200, 100)], "evaluate": [50]}
+    assert (results["training_digits"], results["validation_digits"]) == (200, 100)
+    assert len(results["curves"]["validation_error_percent"]) == 1
+    assert results["test_errors"].endswith("of 50")
+
+
 def test_confusion_matrix():
     from lib.training import confusion_matrix
 
@@ -202,7 +232,11 @@ def test_load_results(tmp_path):
     for name in ("plain", "distortions"):
         run = results["runs"][name]
         assert run["paper_error_percent"] == reproduce.PAPER_ERROR[name]
-        assert len(run["curves"]["test_error_percent"]) == run["epochs"]
+        # Saved before lib.reproduce held out validation digits: the curves are of the
+        # test digits. A re-run writes "validation_error_percent" instead (chapter 5 says so).
+        curves = run["curves"]
+        curve = curves.get("validation_error_percent", curves.get("test_error_percent"))
+        assert len(curve) == run["epochs"]
     assert reproduce.MNIST_PAGE_ERRORS["LeNet-5"] == reproduce.PAPER_ERROR["plain"]
     with pytest.raises(FileNotFoundError, match="path: no results file"):
         reproduce.load_results(tmp_path / "missing.json")
@@ -237,3 +271,23 @@ def test_another_seed_writes_its_own_results_file(tmp_path, monkeypatch, capsys)
     assert not (tmp_path / "results" / "lenet5_mnist.json").exists()
     assert "lenet5_mnist_seed4.json" in capsys.readouterr().out
     assert reproduce.results_file(0, tmp_path) == tmp_path / "lenet5_mnist.json"
+
+
+def test_hold_out_splits_into_two_disjoint_parts_the_same_way_every_time():
+    from lib.training import hold_out
+
+    images = np.arange(200).reshape(50, 4)
+    labels = np.arange(50) % 10
+    (x_fit, y_fit), (x_held, y_held) = hold_out(images, labels, 12, seed=3)
+    assert len(y_fit) == 38 and len(y_held) == 12
+    rows = np.concatenate([x_fit[:, 0], x_held[:, 0]]) // 4
+    assert sorted(rows.tolist()) == list(range(50))
+    np.testing.assert_array_equal(labels[x_held[:, 0] // 4], y_held)
+    again = hold_out(images, labels, 12, seed=3)[1][0]
+    np.testing.assert_array_equal(again, x_held)
+    assert not np.array_equal(hold_out(images, labels, 12, seed=4)[1][0], x_held)
+    tensors = hold_out(torch.from_numpy(images), torch.from_numpy(labels), 12, seed=3)
+    np.testing.assert_array_equal(tensors[1][0].numpy(), x_held)
+    for count in (0, 50):
+        with pytest.raises(ValueError, match="count"):
+            hold_out(images, labels, count)
