@@ -1009,3 +1009,14 @@ def test_a_host_that_refuses_a_cgroup_setting_costs_no_row(tmp_path, monkeypatch
     assert groups.create(0, grade.Limits()) == []
     assert not groups.available and "Invalid argument" in groups.error
     assert grade.Grader(1, isolation="unsandboxed").limited == "per process only"
+
+
+def test_a_repository_under_tmp_is_bound_on_top_of_the_private_tmp(monkeypatch):
+    """A CI clone may lie under /tmp: the sandbox's own /tmp must not hide its lib or venv."""
+    monkeypatch.setattr(grade, "LIB", Path("/tmp/ci-clone/lib"))
+    argv = grade.bwrap_argv("bwrap-root", "check", {}, grade.Limits())
+    pairs = list(zip(argv, argv[1:], strict=False))
+    tmpfs = pairs.index(("--tmpfs", "/tmp"))
+    bind = pairs.index(("--ro-bind", "/tmp/ci-clone/lib"))
+    assert tmpfs < bind, "the tmpfs on /tmp would cover the repository bound before it"
+    assert ("--dir", "/tmp") not in pairs, "the private /tmp keeps its mode 1777"

@@ -413,6 +413,12 @@ def bwrap_argv(level, mode, config, limits, mpl_cache=None):
         for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"):
             argv += ["--cap-add", capability]
     argv += _root_entries()
+    # The private /tmp and /dev/shm come before the binds: a repository or a virtual
+    # environment that lies under /tmp (a CI clone, a test's folder) is then bound on top
+    # of the empty tmpfs, instead of being hidden by it.
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/tmp"]
+    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
     binds = []  # (source, destination): the parents of each are made 0755 first
     python_dirs = sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)})
     for path in python_dirs:
@@ -422,7 +428,8 @@ def bwrap_argv(level, mode, config, limits, mpl_cache=None):
         binds.append((sys.prefix, sys.prefix))
     library = LIB  # the lib this process imports, where the runner will import it too
     binds.append((str(library), str(library)))
-    parents = {str(p) for _, d in binds for p in Path(d).parents if str(p) != "/"}
+    mounted = {"/", "/tmp", "/dev", "/dev/shm", "/proc"}  # made above: keep their modes (1777)
+    parents = {str(p) for _, d in binds for p in Path(d).parents if str(p) not in mounted}
     for parent in sorted(parents, key=lambda p: p.count("/")):
         argv += ["--perms", "0755", "--dir", parent]
     for source, destination in binds:
@@ -433,9 +440,6 @@ def bwrap_argv(level, mode, config, limits, mpl_cache=None):
         for cache in sorted(library.rglob("__pycache__")):
             if cache.parent.name == "exercises":
                 argv += ["--tmpfs", str(cache)]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/tmp"]
-    argv += ["--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
     argv += ["--dir", GRADER_DIR]
     for script in ("grade_sandbox.py", "grade_runner.py"):
         argv += ["--ro-bind", str(TOOLS / script), f"{GRADER_DIR}/{script}"]
