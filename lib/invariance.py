@@ -29,8 +29,12 @@ and the output changes in a way no shift of it reproduces (aliasing; Zhang, *Mak
 convolutional networks shift-invariant again*, ICML 2019; Azulay and Weiss, *Why do deep
 convolutional networks generalize so poorly to small image transformations?*, JMLR 2019).
 :func:`equivariance_error` measures how far the output is from its nearest whole-cell
-shift; ``blur=True`` blurs before subsampling (:func:`blur_subsample`, Zhang's
-counter-measure).
+shift; it is not 0 even without aliasing, since a shift by a fraction of a cell is no
+whole-cell move. :func:`aliasing_error` isolates the aliasing: it compares the output with
+the fractional move interpolated between whole cells (for a one-pixel shift and stride
+2, the half-cell move ``0.5 * (f(x) + shift(f(x), 1))``), or measures the change of each
+map's L2 norm, which does not depend on where the map is. ``blur=True`` blurs before
+subsampling (:func:`blur_subsample`, Zhang's counter-measure).
 
 Examples
 --------
@@ -66,6 +70,7 @@ __all__ = [
     "BLUR_KERNEL",
     "blur_subsample",
     "equivariance_error",
+    "aliasing_error",
 ]
 
 #: The feature extractor's four 3x3 kernels, shape (4, 1, 3, 3): Sobel's x kernel (dark
@@ -454,4 +459,114 @@ def equivariance_error(
                 axis=0,
             )
         )
+    return np.stack(errors)
+
+
+def _map_norms(maps):
+    """The L2 norm of each map, (N, C, H, W) -> (N, C)."""
+    return np.sqrt((maps**2).sum(axis=(-2, -1)))
+
+
+def aliasing_error(
+    images,
+    shifts=(0, 1, 2, 3),
+    pooling="max",
+    *,
+    measure="interpolation",
+    axis="x",
+    kernel_size=2,
+    stride=None,
+    blur=False,
+    weight=None,
+):
+    """How much of a shift's effect on subsampled features is aliasing.
+
+    With stride ``t``, a shift by ``s`` pixels should move the output by ``s / t`` cells,
+    a fraction of a cell when ``t`` does not divide ``s``: no whole-cell move of the
+    output reproduces that, even for smooth maps with no aliasing at all, so comparing
+    with the nearest whole-cell move (:func:`equivariance_error`) mixes the two. Two
+    measures that do not (``f`` the features of :func:`edge_features`, each image ``x``
+    framed as in :func:`shift_change`):
+
+    - ``measure="interpolation"``: the relative change between ``f(shift(x, s))`` and
+      the fractional move of ``f(x)`` interpolated linearly between its two nearest
+      whole-cell moves, ``(1 - w) * shift(f(x), c) + w * shift(f(x), c + 1)`` with
+      ``c = floor(s / t)`` and ``w = s / t - c``. For a one-pixel shift and stride 2:
+      ``0.5 * (f(x) + shift(f(x), 1))``, the half-cell move. Without aliasing, the odd
+      samples are such an interpolated half-cell shift of the even ones, and this is
+      small (0 for maps linear along the shift); it is exactly 0 when ``t`` divides
+      ``s``.
+    - ``measure="norm"``: the relative change of the vector of each map's L2 norm,
+      ``|| n(f(shift(x, s))) - n(f(x)) || / || n(f(x)) ||`` with ``n`` the norm of each
+      map. A norm does not depend on where a map is, so this is 0 at stride 1 (nothing
+      falls off the frame) and about 0 for band-limited maps at any stride: only what
+      the subsampling adds or drops counts.
+
+    Parameters
+    ----------
+    images, shifts, pooling, axis, kernel_size, stride, blur
+        As for :func:`shift_change`; ``pooling`` defaults to ``"max"``, and ``"global"``
+        is refused (its output has no grid).
+    measure : {"interpolation", "norm"}, optional
+        Default ``"interpolation"``.
+    weight : array_like, optional
+        The kernels, as for :func:`edge_features`. Default :data:`EDGE_KERNELS`.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(shifts), N)
+        The error of each image, for each shift.
+
+    Raises
+    ------
+    ValueError
+        As :func:`shift_change`, for ``pooling="global"`` or an unknown ``measure``.
+
+    Examples
+    --------
+    A smooth blob, its own feature map (a 1x1 identity kernel), subsampled with no
+    window: a one-pixel shift is no whole-cell move, but is close to the half-cell
+    interpolation, and keeps the map's norm.
+
+    >>> rows, cols = np.mgrid[:16, :16]
+    >>> blob = np.exp(-((rows - 8) ** 2 + (cols - 8) ** 2) / 8)[None]
+    >>> features = dict(pooling="none", stride=2, weight=np.ones((1, 1, 1, 1)))
+    >>> float(aliasing_error(blob, (1,), **features)[0, 0].round(3))
+    0.102
+    >>> float(aliasing_error(blob, (1,), measure="norm", **features)[0, 0].round(3))
+    0.0
+
+    Stripes one pixel wide are the worst case: the kept pixels are all bright, then all
+    dark, and the norm of the map changes completely.
+
+    >>> stripes = np.zeros((1, 8, 8))
+    >>> stripes[0, :, ::2] = 1.0
+    >>> aliasing_error(stripes, (0, 1), measure="norm", **features).round(3)
+    array([[0.],
+           [1.]])
+    """
+    check_choice(pooling, "pooling", ("none", "max", "avg"))
+    check_choice(axis, "axis", ("x", "y"))
+    check_choice(measure, "measure", ("interpolation", "norm"))
+    framed, shifts = _framed(images, shifts)
+    if stride is None:
+        stride = 1 if pooling == "none" else kernel_size
+    stride = as_int(stride, "stride", minimum=1)
+    options = {"kernel_size": kernel_size, "stride": stride, "blur": blur, "weight": weight}
+    reference = edge_features(framed, pooling, **options)
+    scale = np.sqrt((reference**2).sum(axis=(1, 2, 3)))
+    if np.any(scale == 0):
+        raise ValueError("every image must have features that are not all zero")
+    errors = []
+    for s in shifts:
+        moved = edge_features(_moved(framed, s, axis), pooling, **options)
+        if measure == "norm":
+            errors.append(relative_change(_map_norms(reference), _map_norms(moved)))
+            continue
+        cell, rest = divmod(s, stride)
+        w = rest / stride
+        expected = (1 - w) * _moved(reference, cell, axis)
+        if rest:
+            expected = expected + w * _moved(reference, cell + 1, axis)
+        errors.append(np.sqrt(((moved - expected) ** 2).sum(axis=(1, 2, 3))) / scale)
     return np.stack(errors)

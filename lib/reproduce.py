@@ -131,6 +131,44 @@ def load_results(path=None):
     return json.loads(path.read_text())
 
 
+def error_curve(run):
+    """The error curve a saved run recorded after each epoch, and which digits it is on.
+
+    Runs saved before ``lib.reproduce`` held out validation digits recorded the test
+    error after every epoch (``"test_error_percent"`` in ``"curves"``); later runs record
+    the error on the held-out validation digits (``"validation_error_percent"``) and
+    touch the test digits once, at the end. This reads either.
+
+    Parameters
+    ----------
+    run : dict
+        One run of :func:`load_results`'s ``"runs"``.
+
+    Returns
+    -------
+    tuple of (str, list of float)
+        ``"test"`` or ``"validation"``, and the error in percent after each epoch.
+
+    Raises
+    ------
+    KeyError
+        If the run has neither curve.
+
+    Examples
+    --------
+    >>> label, errors = error_curve(load_results()["runs"]["plain"])
+    >>> label, len(errors)
+    ('test', 12)
+    >>> error_curve({"curves": {"validation_error_percent": [1.5, 1.0]}})
+    ('validation', [1.5, 1.0])
+    """
+    curves = run["curves"]
+    for label in ("validation", "test"):
+        if f"{label}_error_percent" in curves:
+            return label, list(curves[f"{label}_error_percent"])
+    raise KeyError(f"run: no error curve among {sorted(curves)}")
+
+
 def machine():
     """What the run ran on."""
     return {

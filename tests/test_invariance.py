@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from lib.invariance import (
     EDGE_KERNELS,
+    aliasing_error,
     blur_subsample,
     edge_features,
     equivariance_error,
@@ -190,3 +191,34 @@ def test_blur_lowers_the_aliasing_of_stripes():
 def test_equivariance_error_refuses_global_pooling():
     with pytest.raises(ValueError, match="pooling"):
         equivariance_error(np.ones((1, 4, 4)), (1,), "global")
+
+
+def test_aliasing_error_is_zero_without_subsampling_and_for_smooth_maps():
+    images = np.zeros((3, 16, 16))
+    images[:, 4:12, 4:10] = np.random.default_rng(3).random((3, 8, 6))
+    for measure in ("interpolation", "norm"):
+        errors = aliasing_error(images, (0, 1, 2, 3), "max", stride=1, measure=measure)
+        np.testing.assert_allclose(errors, 0, atol=1e-12)
+        # Even shifts move stride-2 pooling by whole cells: no aliasing there either.
+        errors = aliasing_error(images, (0, 1, 2, 3, 4), "max", measure=measure)
+        np.testing.assert_allclose(errors[[0, 2, 4]], 0, atol=1e-12)
+        assert np.all(errors[[1, 3]] > 0)
+    # A smooth blob, its own map (1x1 identity kernel), subsampled: a 1-px shift is no
+    # whole-cell move, but close to the half-cell interpolation, and keeps the norm.
+    rows, cols = np.mgrid[:16, :16]
+    blob = np.exp(-((rows - 8) ** 2 + (cols - 8) ** 2) / 8)[None]
+    identity = {"pooling": "none", "stride": 2, "weight": np.ones((1, 1, 1, 1))}
+    assert aliasing_error(blob, (1,), **identity)[0, 0] < 0.15
+    assert aliasing_error(blob, (1,), measure="norm", **identity)[0, 0] < 1e-3
+
+
+def test_aliasing_error_sees_the_stripes_and_refuses_bad_input():
+    stripes = np.zeros((1, 8, 8))
+    stripes[0, :, ::2] = 1.0
+    identity = {"pooling": "none", "stride": 2, "weight": np.ones((1, 1, 1, 1))}
+    assert aliasing_error(stripes, (1,), measure="norm", **identity)[0, 0] == pytest.approx(1.0)
+    assert aliasing_error(stripes, (1,), **identity)[0, 0] > 0.5
+    with pytest.raises(ValueError, match="measure"):
+        aliasing_error(stripes, (1,), measure="phase")
+    with pytest.raises(ValueError, match="pooling"):
+        aliasing_error(stripes, (1,), "global")

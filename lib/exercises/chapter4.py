@@ -119,8 +119,9 @@ max_by_hand = ValueExercise(
     ],
     explanation=(
         "The windows are rows 0-1 / 2-3 and columns 0-1 / 2-3:\n"
-        "top-left [1, 6, 5, 3] -> 6, top-right [2, 8, 8, 0] -> 8 (a tie: the value is the\n"
-        "same whichever 8 wins), bottom-left [9, 0, 4, 9] -> 9, bottom-right [7, 7, 1, 2] -> 7.\n\n"
+        "top-left [1, 6, 5, 3] -> 6, top-right [2, 8, 8, 0] -> 8 (a tie), bottom-left\n"
+        "[9, 0, 4, 9] -> 9 (a tie), bottom-right [7, 7, 1, 2] -> 7 (a tie). Three windows\n"
+        "hold a tied maximum: the value is the same whichever pixel wins.\n\n"
         "max_by_hand = [[6, 8], [9, 7]]"
     ),
 )
