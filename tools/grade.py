@@ -801,6 +801,59 @@ def imports_of(nb):
     return list(dict.fromkeys(statements))
 
 
+# Names through which a cell can reach a global it never spells out: with any of them in
+# an answer cell, the check step keeps every import, as the notebook had them.
+_INDIRECT_NAMES = frozenset({"eval", "exec", "globals", "vars", "locals", "__import__", "get_ipython"})
+
+
+def _bound_names(statement):
+    """The names an import statement binds (None for ``from x import *``)."""
+    tree = _parse(statement)
+    node = tree.body[0] if tree is not None and tree.body else None
+    if not isinstance(node, ast.Import | ast.ImportFrom):
+        return None
+    names = set()
+    for alias in node.names:
+        if alias.name == "*":
+            return None
+        names.add(alias.asname or alias.name.split(".")[0])
+    return names
+
+
+def imports_needed(prelude, answer_sources):
+    """The import statements of ``prelude`` that bind a name the answer cells read.
+
+    The check step runs only the answer cells, so it needs only the imports they use:
+    skipping the others (torch, matplotlib, scikit-image, in most chapters) saves seconds
+    per submission. An import is kept when any name it binds is read anywhere in the
+    answer cells, function bodies included, where Python looks names up when they run;
+    every import is kept when a cell cannot be parsed or reaches names indirectly
+    (``eval``, ``globals``, ...). An answer therefore finds each name the notebook gave
+    it, as the notebook's own ``check()`` does.
+
+    Examples
+    --------
+    >>> imports_needed(["import numpy as np", "import torch"], ["f = lambda x: np.sum(x)"])
+    ['import numpy as np']
+    >>> imports_needed(["import numpy as np", "import torch"], ["f = eval('torch')"])
+    ['import numpy as np', 'import torch']
+    """
+    read = set()
+    for source in answer_sources:
+        tree = _parse(source)
+        if tree is None:
+            return list(prelude)
+        read |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    if read & _INDIRECT_NAMES:
+        return list(prelude)
+    kept = []
+    for statement in prelude:
+        bound = _bound_names(statement)
+        if bound is None or bound & read:
+            kept.append(statement)
+    return kept
+
+
 # --- grading ----------------------------------------------------------------------------------
 
 
@@ -1024,7 +1077,7 @@ class Grader:
         for name in records:  # not regraded: its cell runs, for what later answers use
             if self.only_exercises is not None and name not in self.only_exercises:
                 records[name].done = True
-        prelude = imports_of(nb)
+        prelude = imports_needed(imports_of(nb), [found[1] for found in cells.values()])
         while True:
             pending = [e for e in order if not records[e.name].done]
             if not pending:
