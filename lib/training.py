@@ -69,6 +69,7 @@ def quick_run_steps():
         raise ValueError(f"{QUICK_RUN_ENV_VAR} must be a whole number of steps >= 1, got {value!r}")
     return int(value)
 
+
 #: The book's default distortions: the paper's kinds (translation, scaling, squeezing,
 #: horizontal shearing), with ranges of our choosing (the paper gives none).
 DISTORTIONS = {"shift": 2.0, "scale": 0.1, "squeeze": 0.1, "shear": 0.15}

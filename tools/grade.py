@@ -812,7 +812,9 @@ def imports_of(nb):
 
 # Names through which a cell can reach a global it never spells out: with any of them in
 # an answer cell, the check step keeps every import, as the notebook had them.
-_INDIRECT_NAMES = frozenset({"eval", "exec", "globals", "vars", "locals", "__import__", "get_ipython"})
+_INDIRECT_NAMES = frozenset(
+    {"eval", "exec", "globals", "vars", "locals", "__import__", "get_ipython"}
+)
 
 
 def _bound_names(statement):

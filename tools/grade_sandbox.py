@@ -124,7 +124,8 @@ def run_runner(config, workdir):
     if child == 0:
         try:
             os.chdir(workdir)
-            os.execve(argv[0], argv, environment(workdir, config["python"], config.get("quick_run")))
+            quick_run = config.get("quick_run")
+            os.execve(argv[0], argv, environment(workdir, config["python"], quick_run))
         except BaseException as error:
             print(f"grade_sandbox: cannot start the runner: {error!r}", file=sys.stderr)
         finally:
