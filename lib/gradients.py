@@ -14,19 +14,37 @@ convolution.**
 Pooling's gradients follow: max pooling routes each output's gradient to the pixel that
 won (:func:`max_pool2d_grad`); average pooling, a convolution with a kernel of ones,
 spreads it over the window, a transposed convolution again (:func:`avg_pool2d_grad`).
+
+The convolution's gradients are computed, by default, in the matrix form of im2col
+(:mod:`lib._backward_im2col`), several times faster; ``method="convolution"`` computes them
+as the convolutions above, with :func:`lib.conv2d`. Both give the same numbers, up to
+rounding.
 """
 
 import numbers
 
 import numpy as np
 
-from lib._validation import as_array, as_int, as_pair
-from lib.convolution import _checked_output_size, conv2d
+from lib._backward_im2col import grad_input_im2col, grad_weight_im2col
+from lib._validation import as_array, as_int, as_pair, check_choice
+from lib.convolution import _checked_output_size, _result_dtype, conv2d
 from lib.pooling import LAYOUTS, _average_plan, _checked_input, _float_dtype, max_pool2d
 from lib.shapes import padding_sides
 
+#: The values of the ``method`` argument of the convolution's gradients.
+GRAD_METHODS = ("im2col", "convolution")
 
-def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dilation=1, groups=1):
+
+def conv2d_grad_input(
+    grad_output,
+    weight,
+    input_shape,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    method="im2col",
+):
     """Gradient of :func:`lib.conv2d` with respect to its input: a transposed convolution.
 
     Each input pixel ``x`` took part in every output whose window covered it, multiplied
@@ -51,11 +69,16 @@ def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dil
         The shape of the convolution's input: (N, C, H, W), (C, H, W) or (H, W).
     stride, padding, dilation, groups
         The convolution's, as :func:`lib.conv2d` takes them (zeros padding).
+    method : {"im2col", "convolution"}, optional
+        "convolution": the transposed convolution above, computed by :func:`lib.conv2d`;
+        "im2col": the same numbers as matrix products, faster (see the module's
+        docstring). Default "im2col".
 
     Returns
     -------
     numpy.ndarray
-        Gradient with respect to the input, of shape ``input_shape``.
+        Gradient with respect to the input, of shape ``input_shape``; of the dtype
+        :func:`lib.conv2d` gives for ``grad_output`` and ``weight``.
 
     Raises
     ------
@@ -82,14 +105,29 @@ def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dil
     >>> conv2d_grad_input(np.ones((1, 2)), weight, (2, 6), stride=(1, 3))
     array([[1., 2., 0., 1., 2., 0.],
            [3., 4., 0., 3., 4., 0.]])
+
+    The transposed convolution gives the same numbers:
+
+    >>> conv2d_grad_input(np.ones((1, 2)), weight, (2, 6), stride=(1, 3), method="convolution")
+    array([[1., 2., 0., 1., 2., 0.],
+           [3., 4., 0., 3., 4., 0.]])
     """
     weight = as_array(weight, "weight")
+    check_choice(method, "method", GRAD_METHODS)
     names = ("input_shape", "weight.shape")
     conv = _checked_conv(
         input_shape, weight.shape, grad_output, stride, padding, dilation, groups, names
     )
     shape, (out_channels, per_group, kh, kw), grad_output, stride, dilation, groups, sides = conv
     batch, channels, height, width = shape
+    if method == "im2col":
+        dtype = _result_dtype(grad_output, weight, None)
+        compute = np.dtype(np.float32) if dtype == np.float16 else dtype  # as conv2d does
+        weight = weight.reshape(out_channels, per_group, kh, kw)
+        grad_input = grad_input_im2col(
+            grad_output, weight, shape, stride, sides, dilation, groups, compute
+        )
+        return grad_input.astype(dtype, copy=False).reshape(input_shape)
     (top, bottom), (left, right) = sides
     (sy, sx), (dy, dx) = stride, dilation
 
@@ -109,7 +147,16 @@ def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dil
     return grad_input.reshape(input_shape)
 
 
-def conv2d_grad_weight(input, grad_output, weight_shape, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_grad_weight(
+    input,
+    grad_output,
+    weight_shape,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    method="im2col",
+):
     """Gradient of :func:`lib.conv2d` with respect to its weight: a cross-correlation.
 
     Tap ``(i, j)`` of kernel ``(o, c)`` multiplied the pixel ``(y*s + i*d, x*s + j*d)`` of
@@ -131,11 +178,16 @@ def conv2d_grad_weight(input, grad_output, weight_shape, stride=1, padding=0, di
         The weight's shape, (O, C / groups, kH, kW), or (kH, kW) for an (H, W) input.
     stride, padding, dilation, groups
         The convolution's, as :func:`lib.conv2d` takes them (zeros padding).
+    method : {"im2col", "convolution"}, optional
+        "convolution": the cross-correlation above, computed by :func:`lib.conv2d`;
+        "im2col": the same numbers as one matrix product, faster (see the module's
+        docstring). Default "im2col".
 
     Returns
     -------
     numpy.ndarray
-        Gradient with respect to the weight, of shape ``weight_shape``.
+        Gradient with respect to the weight, of shape ``weight_shape``; of the dtype
+        :func:`lib.conv2d` gives for ``input`` and ``grad_output``.
 
     Raises
     ------
@@ -153,14 +205,32 @@ def conv2d_grad_weight(input, grad_output, weight_shape, stride=1, padding=0, di
     >>> conv2d_grad_weight(image, np.ones((3, 3)), (2, 2))
     array([[45., 54.],
            [81., 90.]])
+    >>> conv2d_grad_weight(image, np.ones((3, 3)), (2, 2), method="convolution")
+    array([[45., 54.],
+           [81., 90.]])
     """
     input = as_array(input, "input")
+    check_choice(method, "method", GRAD_METHODS)
     names = ("input.shape", "weight_shape")
     conv = _checked_conv(
         input.shape, weight_shape, grad_output, stride, padding, dilation, groups, names
     )
     shape, (out_channels, per_group, kh, kw), grad_output, stride, dilation, groups, sides = conv
     batch, channels, height, width = shape
+    if method == "im2col":
+        dtype = _result_dtype(input, grad_output, None)
+        compute = np.dtype(np.float32) if dtype == np.float16 else dtype  # as conv2d does
+        grad_weight = grad_weight_im2col(
+            input.reshape(shape),
+            grad_output,
+            (out_channels, per_group, kh, kw),
+            stride,
+            sides,
+            dilation,
+            groups,
+            compute,
+        )
+        return grad_weight.astype(dtype, copy=False).reshape(weight_shape)
 
     # Batch and channels trade places, within each group: image n's channel c of group g
     # becomes channel (g, n) of "image" c, and grad_output's map (n, o) kernel o's channel n.
