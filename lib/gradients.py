@@ -331,15 +331,31 @@ def max_pool2d_grad(
         input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True
     )
     grad_output = _checked_grad_output(grad_output, indices.shape, "max_pool2d")
-    # One row per (H, W) map: its pixels in grad, its outputs in indices and grad_output.
-    (height, width), (out_h, out_w) = input.shape[-2:], indices.shape[-2:]
-    maps, outputs = int(np.prod(input.shape[:-2])), out_h * out_w
-    grad = np.zeros((maps, height * width), _float_dtype(grad_output.dtype))
-    # np.add.at rather than grad[...] += ...: when overlapping windows pick the same pixel,
-    # each pick adds its share; a plain += would keep only one of them.
-    rows = np.arange(maps)[:, None]
-    np.add.at(grad, (rows, indices.reshape(maps, outputs)), grad_output.reshape(maps, outputs))
+    # Number the pixels of all the (H, W) maps one after the other: map m's pixel p is
+    # m * H * W + p, so that one flat index says where each output's gradient goes.
+    height, width = input.shape[-2:]
+    maps = int(np.prod(input.shape[:-2]))
+    offsets = np.arange(maps).reshape(*input.shape[:-2], 1, 1) * (height * width)
+    targets = (indices + offsets).ravel()
+    dtype = _float_dtype(grad_output.dtype)
+    if _windows_overlap(kernel_size, stride, dilation):
+        # Overlapping windows may pick the same pixel: each pick adds its share (a plain
+        # grad[targets] = ... would keep only one of them), which bincount sums.
+        sums = np.bincount(targets, weights=grad_output.ravel(), minlength=maps * height * width)
+        grad = sums.astype(dtype, copy=False)
+    else:
+        grad = np.zeros(maps * height * width, dtype)
+        grad[targets] = grad_output.ravel()
     return grad.reshape(input.shape)
+
+
+def _windows_overlap(kernel_size, stride, dilation):
+    """Whether two pooling windows can share a cell: a stride shorter than the window's span."""
+    kernel = as_pair(kernel_size, "kernel_size", minimum=1)
+    stride = kernel if stride is None else as_pair(stride, "stride", minimum=1)
+    dilation = as_pair(dilation, "dilation", minimum=1)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    return any(s < span for s, span in zip(stride, spans, strict=True))
 
 
 def avg_pool2d_grad(
@@ -392,12 +408,25 @@ def avg_pool2d_grad(
         size, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
     grad_output = _checked_grad_output(grad_output, input_shape[:-2] + out_size, "avg_pool2d")
-    # Every (H, W) map is pooled alone: make each an image of one channel.
-    shares = (grad_output / divisor).reshape(-1, 1, *out_size)
-    ones = np.ones((1, 1, *kernel))
-    maps_shape = (len(shares), 1, *size)
-    grad = conv2d_grad_input(shares, ones, maps_shape, stride=stride, padding=sides)
-    return grad.reshape(input_shape).astype(_float_dtype(grad_output.dtype), copy=False)
+    shares = grad_output / divisor
+    # The transposed convolution with a kernel of ones: every cell (i, j) of every window
+    # receives its window's share. The cells (i, j) of all windows form one strided slice
+    # of the padded map, so each cell is one addition over all the windows at once. Last
+    # cell first: then each pixel adds the shares of the windows over it in reading order,
+    # as torch does, which rounds the same.
+    (top, bottom), (left, right) = sides
+    height, width = size
+    padded = np.zeros((*input_shape[:-2], height + top + bottom, width + left + right))
+    padded = padded.astype(shares.dtype, copy=False)
+    (sy, sx), (out_h, out_w) = stride, out_size
+    for i in reversed(range(kernel[0])):
+        for j in reversed(range(kernel[1])):
+            padded[..., i : i + sy * (out_h - 1) + 1 : sy, j : j + sx * (out_w - 1) + 1 : sx] += (
+                shares
+            )
+    # The padding's share is dropped.
+    grad = padded[..., top : top + height, left : left + width]
+    return grad.astype(_float_dtype(grad_output.dtype), copy=False)
 
 
 # --- checks ----------------------------------------------------------------------------
