@@ -1,6 +1,7 @@
 """Time lib's conv2d, its gradients and pooling's against torch's, as ratios.
 
     python tools/bench.py [--repeats 9] [--seconds 3] [--only forward|backward|pooling]
+                          [--statistic median|min]
 
 For each shape, both run in float32 on one thread (``torch.set_num_threads(1)``, one BLAS
 thread for NumPy), in the same process, alternately (round robin) for about 3 seconds per
@@ -66,9 +67,9 @@ POOLING_CASES = [
 ]
 
 
-def round_robin(functions, repeats, seconds):
-    """Median seconds of each function, called alternately after a warm-up: ``repeats``
-    times, or more when they are quick, to fill about ``seconds``."""
+def round_robin(functions, repeats, seconds, statistic="median"):
+    """Median (or least) seconds of each function, called alternately after a warm-up:
+    ``repeats`` times, or more when they are quick, to fill about ``seconds``."""
     start = time.perf_counter()
     for function in functions:
         function()
@@ -79,7 +80,8 @@ def round_robin(functions, repeats, seconds):
             start = time.perf_counter()
             function()
             record.append(time.perf_counter() - start)
-    return [float(np.median(record)) for record in times]
+    summary = {"median": np.median, "min": np.min}[statistic]
+    return [float(summary(record)) for record in times]
 
 
 def peak_extra_memory(function):
@@ -138,7 +140,7 @@ def forward_table(rng, args):
         def theirs(tx=tx, tw=tw, stride=stride, padding=padding):
             return F.conv2d(tx, tw, stride=stride, padding=padding)
 
-        times = round_robin([ours, theirs], args.repeats, args.seconds)
+        times = round_robin([ours, theirs], args.repeats, args.seconds, args.statistic)
         sides = padding_sides(padding, weight_shape[2:])
         out_size = ours().shape[2:]
         method = _auto_method(
@@ -174,7 +176,7 @@ def backward_table(rng, args):
             grad_input, grad_weight = torch.autograd.grad(out, (tx, tw), tg)
             return out, grad_input, grad_weight, tg.sum((0, 2, 3))
 
-        times = round_robin([ours, theirs], args.repeats, args.seconds)
+        times = round_robin([ours, theirs], args.repeats, args.seconds, args.statistic)
         peak, difference = peak_extra_memory(ours), _largest_difference(ours(), theirs())
         shapes = f"{input_shape} {weight_shape}"
         failures += not _row(name, shapes, "", times, target, peak, difference)
@@ -202,7 +204,7 @@ def pooling_table(rng, args):
             out = torch_pool(tx, kernel)
             return out, torch.autograd.grad(out, tx, tg)[0]
 
-        times = round_robin([ours, theirs], args.repeats, args.seconds)
+        times = round_robin([ours, theirs], args.repeats, args.seconds, args.statistic)
         peak, difference = peak_extra_memory(ours), _largest_difference(ours(), theirs())
         _row(name, f"{input_shape} k{kernel}", "", times, None, peak, difference)
 
@@ -213,6 +215,12 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0, help="time to spend per shape")
     parser.add_argument(
         "--only", choices=["forward", "backward", "pooling"], help="one table, not all three"
+    )
+    parser.add_argument(
+        "--statistic",
+        choices=["median", "min"],
+        default="median",
+        help="summary of each one's times: min is steadier on a machine shared with others",
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
