@@ -259,6 +259,7 @@ def _conv_call(function, **changes):
         ({"groups": 4}, ValueError, "groups"),
         ({"groups": 0}, ValueError, "groups"),
         ({"stride": 2, "padding": "same"}, ValueError, "same"),
+        ({"method": "fft"}, ValueError, "method"),
     ],
 )
 def test_conv_gradients_reject_bad_arguments(function, changes, error, name):
