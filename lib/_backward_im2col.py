@@ -104,11 +104,12 @@ def grad_input_im2col(grad_output, weight, input_shape, stride, sides, dilation,
             grads[..., :out_width] = by_group.transpose(1, 2, 0, 3, 4)
             columns = kernels @ grads.reshape(groups, per_output, -1)
             columns = columns.reshape(groups, kernel_height, kernel_width, per_group, count, -1)
+            columns = columns.transpose(4, 0, 3, 1, 2, 5)  # (count, G, C / G, kH, kW, positions)
             # col2im: tap (i, j) of the window at output (y, x) sat on padded pixel
             # (y * sy + i * dy, x * sx + j * dx); windows overlap, so the taps add up.
             for i in range(kernel_height):
                 for j in range(kernel_width):
-                    share = np.moveaxis(columns[:, i, j], 2, 0)  # (count, G, C / G, positions)
+                    share = columns[:, :, :, i, j]  # (count, G, C / G, positions)
                     if run_on:
                         start = (y + i * dy) * padded_width + j * dx
                         maps[n : n + count, ..., start : start + share.shape[-1]] += share
