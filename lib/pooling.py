@@ -134,10 +134,10 @@ def max_pool2d(
     cells, inside = cells.reshape(*out_size, *kernel), inside.reshape(*out_size, *kernel)
     indices = np.zeros(values.shape, np.int64)
     taps = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
-    padding = not inside.all()
+    padded = not inside.all()
     for i, j in reversed(taps):
         matches = windows[..., i, j] == values
-        if padding:
+        if padded:
             matches &= inside[:, :, i, j]
         indices = np.where(matches, cells[:, :, i, j], indices)
     if input.dtype.kind == "f" and np.isnan(values).any():
