@@ -72,7 +72,9 @@ def conv2d_grad_input(
     method : {"im2col", "convolution"}, optional
         "convolution": the transposed convolution above, computed by :func:`lib.conv2d`;
         "im2col": the same numbers as matrix products, faster (see the module's
-        docstring). Default "im2col".
+        docstring), in pieces that keep to :func:`lib.conv2d`'s working-memory bound
+        (the transposed convolution first makes a spread-out copy of ``grad_output``).
+        Default "im2col".
 
     Returns
     -------
@@ -181,7 +183,9 @@ def conv2d_grad_weight(
     method : {"im2col", "convolution"}, optional
         "convolution": the cross-correlation above, computed by :func:`lib.conv2d`;
         "im2col": the same numbers as one matrix product, faster (see the module's
-        docstring). Default "im2col".
+        docstring), in pieces that keep to :func:`lib.conv2d`'s working-memory bound
+        (the correlation first makes reordered copies of ``input`` and ``grad_output``).
+        Default "im2col".
 
     Returns
     -------
