@@ -511,6 +511,7 @@ def aliasing_error(
     stride=None,
     blur=False,
     weight=None,
+    margin=None,
 ):
     """How much of a shift's effect on subsampled features is aliasing.
 
@@ -545,6 +546,8 @@ def aliasing_error(
         Default ``"interpolation"``.
     weight : array_like, optional
         The kernels, as for :func:`edge_features`. Default :data:`EDGE_KERNELS`.
+    margin : int, optional
+        The frame's width, as for :func:`shift_change`. Default the largest shift plus 1.
 
     Returns
     -------
@@ -582,7 +585,7 @@ def aliasing_error(
     check_choice(pooling, "pooling", ("none", "max", "avg"))
     check_choice(axis, "axis", ("x", "y"))
     check_choice(measure, "measure", ("interpolation", "norm"))
-    framed, shifts = _framed(images, shifts)
+    framed, shifts = _framed(images, shifts, margin)
     if stride is None:
         stride = 1 if pooling == "none" else kernel_size
     stride = as_int(stride, "stride", minimum=1)

@@ -247,3 +247,11 @@ def test_the_margin_moves_digits_on_the_pooling_grid_and_is_checked():
     np.testing.assert_allclose(a, b, atol=1e-12)
     with pytest.raises(ValueError, match="margin must be at least"):
         shift_change(images, (0, 3), "max", margin=3)
+
+
+def test_aliasing_error_with_a_margin_equals_the_run_with_those_shifts():
+    rng = np.random.default_rng(1)
+    images = np.pad(rng.random((2, 6, 6)), ((0, 0), (1, 1), (1, 1)))
+    full = aliasing_error(images, (0, 1, 2, 3))
+    part = aliasing_error(images, (1, 2), margin=4)
+    np.testing.assert_array_equal(part, full[1:3])
