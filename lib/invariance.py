@@ -373,10 +373,10 @@ def shift_change(
     margin : int, optional
         The frame's width in pixels. Default None: the largest shift plus 1, the least
         that keeps every edge inside. A wider frame moves the digits against a pooling
-        grid: with stride 2, an odd and an even margin put them at its two phases. (The
-        frame counts no room for the pooling window: a stride-1 filter's change does not
-        depend on it when the images have a blank border of ``kernel_size - 1`` pixels,
-        as MNIST's digits have.)
+        grid: with stride 2, an odd and an even margin put them at two of its four
+        phases (a margin moves them along both axes). The frame counts no room for the
+        pooling window: a stride-1 filter's change does not depend on the margin when the
+        images have a blank border of ``kernel_size - 1`` pixels, as MNIST's digits have.
 
     Returns
     -------
