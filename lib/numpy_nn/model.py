@@ -83,6 +83,15 @@ class Sequential:
             for key, param in layer.params.items()
         ]
 
+    def num_trainable(self):
+        """Trainable parameters, not counting the weights a connection table removes."""
+        total = 0
+        for layer in self.layers:
+            for key, param in layer.params.items():
+                mask = getattr(layer, "mask", None)
+                total += int(mask.sum()) if key == "weight" and mask is not None else param.size
+        return total
+
     def loss(self, outputs, labels):
         """Cross-entropy: ``(loss, grad_outputs)``."""
         return cross_entropy(outputs, labels)
@@ -124,6 +133,8 @@ class LeNet5(Sequential):
     >>> model = LeNet5()
     >>> sum(p.size for _, p, _ in model.named_parameters())  # C3's 900 absent weights too
     60900
+    >>> model.num_trainable()
+    60000
     >>> distances = model.forward(np.zeros((2, 1, 32, 32), np.float32))
     >>> loss, grad = model.loss(distances, np.array([3, 7]))
     >>> model.backward(grad).shape, model["c1"].grads["weight"].shape
