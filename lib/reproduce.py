@@ -30,6 +30,7 @@ The MNIST files come from the folder named by ``CONVBOOK_DATA`` (see
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -359,7 +360,10 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, help="default: the run's SETTINGS")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--threads", type=int, default=2, help="torch threads, or BLAS threads for numpy (2)"
+        "--threads",
+        type=int,
+        help="torch's threads (default 2), or NumPy's BLAS threads (default 1: LeNet-5's "
+        "matrices are small, and a second BLAS thread spins rather than helps)",
     )
     parser.add_argument(
         "--output",
@@ -374,9 +378,12 @@ def main(argv=None):
     for key in ("epochs", "batch_size", "lr"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
-    torch.set_num_threads(args.threads)
+    threads = args.threads or (2 if args.engine == "torch" else 1)
+    torch.set_num_threads(threads)
     runner = run if args.engine == "torch" else run_numpy
-    with threadpool_limits(args.threads):
+    # NumPy's BLAS threads: only the NumPy engine's, torch's runs stay as they were.
+    limits = threadpool_limits(threads) if args.engine == "numpy" else contextlib.nullcontext()
+    with limits:
         results = runner(
             args.distortions, seed=args.seed, progress=not args.no_progress, **settings
         )
