@@ -278,6 +278,12 @@ def test_lenet5_matches_the_torch_model():
         # C3's masked weights: torch's gradient is masked too (the weight is w * mask)
         _close(grad_param, torch_params[name].grad, atol=1e-4)
     assert ours.num_trainable() == models.parameter_table(theirs)[-1]["parameters"] == 60000
+    # Training skips the input's gradient: the parameters' gradients stay the same.
+    first = {name: grad.copy() for name, _, grad in ours.named_parameters()}
+    ours.forward(x)
+    assert ours.backward(grad, input_grad=False) is None
+    for name, _, grad_param in ours.named_parameters():
+        np.testing.assert_array_equal(grad_param, first[name])
     np.testing.assert_array_equal(ours.predict(distances), theirs.predict(expected).numpy())
 
 

@@ -67,12 +67,16 @@ class Sequential:
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_output):
-        """Run every backward pass in reverse order; return the input's gradient."""
+    def backward(self, grad_output, input_grad=True):
+        """Run every backward pass in reverse order; return the input's gradient.
+
+        With ``input_grad=False`` the first layer may skip the input's gradient, which
+        training does not need, and None is returned.
+        """
         grad = as_array(grad_output, "grad_output")
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers[1:]):
             grad = layer.backward(grad)
-        return grad
+        return self.layers[0].backward(grad, input_grad=input_grad)
 
     def named_parameters(self):
         """``(name, parameter, gradient)`` for every parameter; the gradient is None
@@ -141,22 +145,10 @@ class LeNet5(Sequential):
     ((2, 1, 32, 32), (6, 1, 5, 5))
     """
 
-    names = (
-        "c1",
-        "f1",
-        "s2",
-        "f2",
-        "c3",
-        "f3",
-        "s4",
-        "f4",
-        "c5",
-        "f5",
-        "flat",
-        "f6",
-        "f7",
-        "output",
-    )
+    #: The layers' names: torch's for those with parameters (``"c3.weight"``), and each
+    #: squashing function named after the layer it follows.
+    names = ("c1", "c1_tanh", "s2", "s2_tanh", "c3", "c3_tanh", "s4", "s4_tanh")
+    names += ("c5", "c5_tanh", "flatten", "f6", "f6_tanh", "output")
 
     def __init__(self, seed=0):
         rng = np.random.default_rng(seed)

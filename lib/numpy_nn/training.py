@@ -200,7 +200,7 @@ def train(
             optimizer.lr = cosine_lr(lr, step, total_steps)
             outputs = model.forward(inputs)
             loss, grad = model.loss(outputs, targets)
-            model.backward(grad)
+            model.backward(grad, input_grad=False)  # no pixel is trained
             optimizer.step()
             step += 1
             total_loss += loss * len(batch)
