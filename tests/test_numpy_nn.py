@@ -516,6 +516,8 @@ def test_bad_input_gets_errors_that_name_the_argument():
     x, y = np.zeros((4, 1, 32, 32), np.float32), np.arange(4)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         nnp.train(nnp.LeNet5(), x, y, epochs=1, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="optimizer must have been made for model"):
+        nnp.train(nnp.LeNet5(), x, y, epochs=1, optimizer=nnp.SGD(nnp.LeNet5(), lr=0.1))
     with pytest.raises(ValueError, match="epochs must be an int >= 1"):
         nnp.train(nnp.LeNet5(), x, y, epochs=0)
     with pytest.raises(ValueError, match=r"labels must be integers of shape \(N,\) with N = 4"):

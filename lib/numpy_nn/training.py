@@ -171,6 +171,8 @@ def train(
         optimizer = OPTIMIZERS[optimizer](model, lr)
     elif not isinstance(optimizer, Optimizer):
         raise ValueError(f"optimizer must be a name or a numpy_nn optimizer, got {optimizer!r}")
+    elif optimizer.model is not model:
+        raise ValueError("optimizer must have been made for model (it updates another model)")
     if batches is None:
         batches = shuffled_batches(len(images), batch_size, epochs, seed)
     batches = checked_batches(batches, epochs, len(images))
