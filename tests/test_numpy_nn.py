@@ -412,6 +412,17 @@ def test_numpy_training_is_deterministic(digits):
     assert all(np.array_equal(v, runs[1][1][k]) for k, v in runs[0][1].items())
 
 
+def test_a_quick_run_trains_a_few_batches_per_epoch(digits, monkeypatch):
+    """The grader's quick run (CONVBOOK_QUICK_RUN) holds for the NumPy engine too."""
+    monkeypatch.setenv("CONVBOOK_QUICK_RUN", "2")
+    x, y = digits
+    model = nnp.LeNet5(seed=0)
+    adam = nnp.Adam(model)
+    history = nnp.train(model, x, y, epochs=2, batch_size=16, optimizer=adam, progress=False)
+    assert len(history["loss"]) == 2
+    assert adam.state["c1.weight"]["t"] == 4  # 2 steps in each of 2 epochs, not 16
+
+
 def test_distortions_match_torchs_resampling():
     from lib.numpy_nn.distortions import affine_resample, random_distortions
 
