@@ -23,7 +23,7 @@ from lib.gradients import (
     conv2d_grad_weight,
     max_pool2d_grad,
 )
-from lib.models import TANH_AMPLITUDE, TANH_SLOPE
+from lib.lenet5_design import TANH_AMPLITUDE, TANH_SLOPE
 from lib.pooling import avg_pool2d, max_pool2d
 
 #: The dtype of every parameter and activation.

@@ -16,7 +16,7 @@ import numpy as np
 
 from lib._validation import as_array
 from lib.numpy_nn.optimizers import SGD, Adam, Optimizer
-from lib.training import (
+from lib.training_loop import (
     Evaluation,
     _progress_bar,
     _show_progress,
