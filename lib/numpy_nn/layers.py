@@ -108,8 +108,9 @@ class Layer:
         output; fills :attr:`grads`.
 
         With ``input_grad=False`` a layer may skip the input's gradient and return None:
-        nothing needs it below the first layer (PyTorch skips it too, since its input
-        does not require a gradient). A convolution saves a transposed convolution.
+        training never needs the gradient with respect to the images themselves (PyTorch
+        skips it too: they do not require a gradient). A convolution then saves a
+        transposed convolution.
         """
         name = type(self).__name__
         if self._y_shape is None:
