@@ -25,10 +25,7 @@ learns (the grader's feedback says so). Nothing else ever sets it.
 """
 
 import math
-import os
-import sys
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -36,39 +33,17 @@ import torch.nn.functional as F
 
 from lib.datasets import BACKGROUND
 
-#: The environment variable that turns progress bars off when it is ``"0"``.
-PROGRESS_ENV_VAR = "CONVBOOK_PROGRESS"
-
-#: The environment variable of a quick run: mini-batches per epoch (see the module's text).
-QUICK_RUN_ENV_VAR = "CONVBOOK_QUICK_RUN"
-
-
-def quick_run_steps():
-    """The mini-batches per epoch of a quick run, or None for a real one.
-
-    Examples
-    --------
-    >>> import os
-    >>> os.environ.pop(QUICK_RUN_ENV_VAR, None) and None
-    >>> quick_run_steps() is None
-    True
-    >>> os.environ[QUICK_RUN_ENV_VAR] = "2"
-    >>> quick_run_steps()
-    2
-    >>> os.environ[QUICK_RUN_ENV_VAR] = "many"
-    >>> quick_run_steps()
-    Traceback (most recent call last):
-    ...
-    ValueError: CONVBOOK_QUICK_RUN must be a whole number of steps >= 1, got 'many'
-    >>> del os.environ[QUICK_RUN_ENV_VAR]
-    """
-    value = os.environ.get(QUICK_RUN_ENV_VAR, "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{QUICK_RUN_ENV_VAR} must be a whole number of steps >= 1, got {value!r}")
-    return int(value)
-
+# Shared with lib.numpy_nn, in a module without torch; imported here under their old names.
+from lib.training_loop import (  # noqa: F401
+    PROGRESS_ENV_VAR,
+    QUICK_RUN_ENV_VAR,
+    Evaluation,
+    _progress_bar,
+    _show_progress,
+    checked_batches,
+    quick_run_steps,
+    shuffled_batches,
+)
 
 #: The book's default distortions: the paper's kinds (translation, scaling, squeezing,
 #: horizontal shearing), with ranges of our choosing (the paper gives none).
@@ -124,16 +99,6 @@ def random_distortions(images, shift=2.0, scale=0.1, squeeze=0.1, shear=0.15):
     # are background.
     ink = F.grid_sample(images - BACKGROUND, grid, align_corners=False)
     return ink + BACKGROUND
-
-
-@dataclass
-class Evaluation:
-    """What :func:`evaluate` returns."""
-
-    accuracy: float  #: fraction of digits classified correctly
-    error: float  #: 1 - accuracy
-    loss: float  #: the model's mean loss
-    predictions: np.ndarray = field(repr=False)  #: the predicted class of each digit
 
 
 def _as_inputs(images, labels):
@@ -197,29 +162,6 @@ def evaluate(model, images, labels, batch_size=1000):
     return Evaluation(accuracy, 1.0 - accuracy, total_loss / len(labels), predictions.numpy())
 
 
-def _show_progress(progress):
-    """Bars only when asked for and someone can see them: a terminal or a notebook that
-    a person runs, not one that pytest (nbval) or ``make execute`` runs."""
-    if not progress:
-        return False
-    if os.environ.get(PROGRESS_ENV_VAR) == "0" or "PYTEST_CURRENT_TEST" in os.environ:
-        return False
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is not None and hasattr(shell, "kernel"):  # a Jupyter kernel: a notebook
-        return True
-    return sys.stderr is not None and sys.stderr.isatty()
-
-
-def _progress_bar(total, description, show):
-    if not show:
-        return None
-    from tqdm.auto import tqdm  # imported here: only runs with a visible bar need it
-
-    # leave=True: each epoch keeps its line, with the epoch's figures at its end
-    return tqdm(total=total, desc=description, unit="batch", leave=True)
-
-
 def hold_out(images, labels, count, seed=0):
     """Split off ``count`` training digits as a validation set, chosen at random.
 
@@ -281,6 +223,7 @@ def train(
     distortions=None,
     validation=None,
     progress=True,
+    batches=None,
 ):
     """Train ``model`` on ``images`` with Adam, mini-batches and a cosine schedule.
 
@@ -312,6 +255,11 @@ def train(
     progress : bool, optional
         Show tqdm bars in a terminal or a notebook that a person runs (never under
         pytest or nbval, nor with ``CONVBOOK_PROGRESS=0``). Default True.
+    batches : list or None, optional
+        A fixed batch order, one list of index arrays per epoch
+        (:func:`shuffled_batches`), instead of shuffling with torch's generator: the
+        NumPy engine (:func:`lib.numpy_nn.train`) can then see the same batches. The
+        schedule runs over all its steps. Default None.
 
     Returns
     -------
@@ -339,8 +287,11 @@ def train(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    steps_per_epoch = math.ceil(len(images) / batch_size)
-    total_steps = epochs * steps_per_epoch
+    if batches is not None:
+        batches = checked_batches(batches, epochs, len(images))
+        total_steps = sum(len(steps) for steps in batches)
+    else:
+        total_steps = epochs * math.ceil(len(images) / batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps))
     )
@@ -353,12 +304,18 @@ def train(
     model.train()
     for epoch in range(epochs):
         start = time.perf_counter()
-        order = torch.randperm(len(images))
-        bar = _progress_bar(steps_per_epoch, f"epoch {epoch + 1}/{epochs}", show)
-        total_loss, correct = 0.0, 0
-        firsts = range(0, len(images), batch_size)
-        for first in firsts if quick is None else firsts[:quick]:
-            batch = order[first : first + batch_size]
+        if batches is None:
+            order = torch.randperm(len(images))
+            steps = [
+                order[first : first + batch_size] for first in range(0, len(images), batch_size)
+            ]
+        else:
+            steps = [torch.from_numpy(batch) for batch in batches[epoch]]
+        if quick is not None:
+            steps = steps[:quick]
+        bar = _progress_bar(len(steps), f"epoch {epoch + 1}/{epochs}", show)
+        total_loss, correct, seen = 0.0, 0, 0
+        for batch in steps:
             inputs, targets = images[batch], labels[batch]
             if distortions:
                 inputs = random_distortions(inputs, **distortions)
@@ -370,11 +327,12 @@ def train(
             schedule.step()
             total_loss += loss.item() * len(batch)
             correct += (model.predict(outputs) == targets).sum().item()
+            seen += len(batch)
             if bar is not None:
                 bar.update()
                 bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
-        history["loss"].append(total_loss / len(images))
-        history["accuracy"].append(correct / len(images))
+        history["loss"].append(total_loss / seen)
+        history["accuracy"].append(correct / seen)
         if validation is not None:
             result = evaluate(model, *validation)
             history["val_loss"].append(result.loss)

@@ -252,3 +252,9 @@ def main():
 
 if __name__ == "__main__":
     main()
+    # One whole LeNet-5 training step, lib.numpy_nn against torch (issue 21): its own file.
+    from bench_lenet5 import lenet5_training_step
+
+    with threadpool_limits(1):
+        print()
+        lenet5_training_step()
