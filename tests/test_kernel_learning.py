@@ -101,8 +101,8 @@ def test_conv_transpose2d_is_torchs_and_the_input_gradient(h, w, kh, kw, stride,
 
 @settings(max_examples=20, deadline=None)
 @given(
-    h=st.integers(2, 6),
-    w=st.integers(2, 6),
+    h=st.integers(3, 6),
+    w=st.integers(3, 6),
     k=st.integers(1, 3),
     stride=st.integers(1, 2),
     padding=st.integers(0, 1),
@@ -120,3 +120,35 @@ def test_the_matrix_is_the_convolution_and_its_transpose_the_gradient(
     g = rng.normal(size=out.shape)
     expected = conv2d_grad_input(g, kernel, (h, w), stride=stride, padding=padding)
     assert np.allclose((matrix.T @ g.ravel()).reshape(h, w), expected)
+
+
+def test_numerical_gradient_does_not_move_its_input_and_checks_eps():
+    from lib.gradient_check import numerical_gradient
+
+    x = np.array([1.0, 2.0])
+    assert np.allclose(numerical_gradient(lambda v: float(np.sum(np.sin(v))), x), np.cos(x))
+    assert x.tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match="eps must be"):
+        numerical_gradient(np.sum, x, eps=0)
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 0), (2, 1), (3, "same"), ((2, 1), (0, 2))])
+def test_lib_conv2d_gradients_pass_both_checks(stride, padding):
+    from lib.gradient_check import check_conv2d_gradients
+
+    if padding == "same":
+        stride = 1
+    found = check_conv2d_gradients((2, 2, 6, 7), (3, 2, 3, 3), stride=stride, padding=padding)
+    for name, (finite, autograd) in found.items():
+        assert finite < 1e-6 and autograd < 1e-12, name
+
+
+def test_the_check_catches_a_wrong_gradient(monkeypatch):
+    import lib.gradients
+    from lib.gradient_check import check_conv2d_gradients
+
+    real = lib.gradients.conv2d_grad_weight
+    monkeypatch.setattr(lib.gradients, "conv2d_grad_weight", lambda *a, **k: 1.01 * real(*a, **k))
+    found = check_conv2d_gradients((1, 1, 5, 5), (1, 1, 3, 3))
+    assert found["weight"][0] > 1e-3 and found["weight"][1] > 1e-3
+    assert found["input"][1] < 1e-12
