@@ -233,6 +233,73 @@ def hold_out(images, labels, count, seed=0):
     return (images[fit], labels[fit]), (images[held], labels[held])
 
 
+def shuffled_batches(count, batch_size, epochs, seed=0):
+    """A fixed mini-batch order: every epoch a new random permutation, cut into batches.
+
+    :func:`train` (torch) and :func:`lib.numpy_nn.train` (NumPy) both take it as their
+    ``batches`` argument, so the two engines can be fed the same digits in the same
+    order, step by step. It draws from its own NumPy generator, not torch's.
+    :func:`lib.numpy_nn.train` with ``seed=s`` and no ``batches`` uses exactly
+    ``shuffled_batches(len(images), batch_size, epochs, seed=s)``.
+
+    Parameters
+    ----------
+    count : int
+        Digits in the training set, >= 1.
+    batch_size : int
+        Digits per batch, >= 1 (the last batch of an epoch may be smaller).
+    epochs : int
+        Epochs, >= 1.
+    seed : int, optional
+        Seed of the NumPy generator. Default 0.
+
+    Returns
+    -------
+    list of list of numpy.ndarray
+        ``batches[epoch][step]``: the indices of the digits of that step.
+
+    Examples
+    --------
+    >>> batches = shuffled_batches(5, 2, epochs=2, seed=0)
+    >>> [len(epoch) for epoch in batches], [len(b) for b in batches[0]]
+    ([3, 3], [2, 2, 1])
+    >>> sorted(np.concatenate(batches[1]).tolist())
+    [0, 1, 2, 3, 4]
+    """
+    for name, value in (("count", count), ("batch_size", batch_size), ("epochs", epochs)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    rng = np.random.default_rng(seed)
+    starts = range(0, count, batch_size)
+    batches = []
+    for _ in range(epochs):
+        order = rng.permutation(count)
+        batches.append([order[start : start + batch_size] for start in starts])
+    return batches
+
+
+def checked_batches(batches, epochs, count):
+    """Check a ``batches`` argument of :func:`train`: ``epochs`` lists of index arrays,
+    each index in ``0 .. count - 1``. Returns it as lists of int64 arrays."""
+    if not isinstance(batches, list | tuple) or len(batches) != epochs:
+        raise ValueError(
+            f"batches must hold one list of index arrays per epoch ({epochs}), "
+            f"as lib.training.shuffled_batches returns"
+        )
+    checked = []
+    for epoch, steps in enumerate(batches):
+        arrays = [np.asarray(batch) for batch in steps]
+        for step, batch in enumerate(arrays):
+            if batch.ndim != 1 or batch.dtype.kind not in "iu" or len(batch) == 0:
+                raise ValueError(f"batches[{epoch}][{step}] must be a non-empty 1-D index array")
+            if batch.min() < 0 or batch.max() >= count:
+                raise ValueError(f"batches[{epoch}][{step}] holds indices outside 0 .. {count - 1}")
+        if not arrays:
+            raise ValueError(f"batches[{epoch}] holds no batch")
+        checked.append([batch.astype(np.int64) for batch in arrays])
+    return checked
+
+
 def train(
     model,
     images,
@@ -244,6 +311,7 @@ def train(
     distortions=None,
     validation=None,
     progress=True,
+    batches=None,
 ):
     """Train ``model`` on ``images`` with Adam, mini-batches and a cosine schedule.
 
@@ -275,6 +343,11 @@ def train(
     progress : bool, optional
         Show tqdm bars in a terminal or a notebook that a person runs (never under
         pytest or nbval, nor with ``CONVBOOK_PROGRESS=0``). Default True.
+    batches : list or None, optional
+        A fixed batch order, one list of index arrays per epoch
+        (:func:`shuffled_batches`), instead of shuffling with torch's generator: the
+        NumPy engine (:func:`lib.numpy_nn.train`) can then see the same batches. The
+        schedule runs over all its steps. Default None.
 
     Returns
     -------
@@ -302,8 +375,11 @@ def train(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    steps_per_epoch = math.ceil(len(images) / batch_size)
-    total_steps = epochs * steps_per_epoch
+    if batches is not None:
+        batches = checked_batches(batches, epochs, len(images))
+        total_steps = sum(len(steps) for steps in batches)
+    else:
+        total_steps = epochs * math.ceil(len(images) / batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps))
     )
@@ -315,11 +391,16 @@ def train(
     model.train()
     for epoch in range(epochs):
         start = time.perf_counter()
-        order = torch.randperm(len(images))
-        bar = _progress_bar(steps_per_epoch, f"epoch {epoch + 1}/{epochs}", show)
-        total_loss, correct = 0.0, 0
-        for first in range(0, len(images), batch_size):
-            batch = order[first : first + batch_size]
+        if batches is None:
+            order = torch.randperm(len(images))
+            steps = [
+                order[first : first + batch_size] for first in range(0, len(images), batch_size)
+            ]
+        else:
+            steps = [torch.from_numpy(batch) for batch in batches[epoch]]
+        bar = _progress_bar(len(steps), f"epoch {epoch + 1}/{epochs}", show)
+        total_loss, correct, seen = 0.0, 0, 0
+        for batch in steps:
             inputs, targets = images[batch], labels[batch]
             if distortions:
                 inputs = random_distortions(inputs, **distortions)
@@ -331,11 +412,12 @@ def train(
             schedule.step()
             total_loss += loss.item() * len(batch)
             correct += (model.predict(outputs) == targets).sum().item()
+            seen += len(batch)
             if bar is not None:
                 bar.update()
                 bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
-        history["loss"].append(total_loss / len(images))
-        history["accuracy"].append(correct / len(images))
+        history["loss"].append(total_loss / seen)
+        history["accuracy"].append(correct / seen)
         if validation is not None:
             result = evaluate(model, *validation)
             history["val_loss"].append(result.loss)
