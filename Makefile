@@ -18,7 +18,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 .PHONY: book pdf setup lab serve test test-slow test-website test-portability lint format execute \
-	bench reproduce reproduce-seeds student grade autograder lock clean help
+	bench reproduce reproduce-seeds reproduce-numpy student grade autograder lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
@@ -34,6 +34,7 @@ help:
 	@echo "make bench    time lib's conv2d against torch's, as ratios"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
+	@echo "make reproduce-numpy  the same two runs trained by lib.numpy_nn, NumPy only (see results/lenet5_mnist_numpy.json)"
 	@echo "make student  the student version of the chapters into student/ (NB=... for one, OUT=...)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
 	@echo "make lock     pin requirements.in again into requirements.txt"
@@ -118,6 +119,12 @@ bench: $(INSTALLED)
 reproduce: $(INSTALLED)
 	$(PY) -m lib.reproduce
 	$(PY) -m lib.reproduce --distortions
+
+# The same two runs with the NumPy engine (lib.numpy_nn, no torch in the training loop):
+# writes results/lenet5_mnist_numpy.json, which chapter 6 shows.
+reproduce-numpy: $(INSTALLED)
+	$(PY) -m lib.reproduce --engine numpy
+	$(PY) -m lib.reproduce --engine numpy --distortions
 
 # The seeds of lib.reproduce.EXTRA_SEEDS; each writes results/lenet5_mnist_seedN.json.
 reproduce-seeds: $(INSTALLED)

@@ -2,6 +2,7 @@
 
     python -m lib.reproduce                 # without distortions (paper: 0.95 % test error)
     python -m lib.reproduce --distortions   # with random distortions (paper: 0.8 %)
+    python -m lib.reproduce --engine numpy  # the same network trained by lib.numpy_nn
 
 Each run trains :class:`lib.models.LeNet5` (the original network: scaled tanh, trainable
 subsampling, C3's partial table, RBF outputs, 60,000 parameters) on 55,000 of the 60,000
@@ -19,11 +20,17 @@ diagonal Levenberg-Marquardt, one pattern at a time, with a step size lowered by
 on mini-batches with a cosine learning-rate schedule reaches the paper's error in a few
 minutes on 2 cores, and distortions are drawn afresh for every batch.
 
+With ``--engine numpy`` the network is :class:`lib.numpy_nn.LeNet5` and the whole
+training loop is NumPy (:func:`lib.numpy_nn.train`: the book's own convolution, its
+gradients, Adam and the same cosine schedule; distortions with SciPy), with the same
+held-out digits; it writes ``results/lenet5_mnist_numpy.json`` in the same format.
+
 The MNIST files come from the folder named by ``CONVBOOK_DATA`` (see
 :mod:`lib.datasets`).
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -35,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from lib.datasets import load_mnist, to_lenet5_input
 from lib.models import LOSS_J, LeNet5, parameter_table
@@ -61,6 +69,17 @@ SETTINGS = {
     "distortions": {"epochs": 20, "batch_size": 64, "lr": 2e-3},
 }
 
+#: The NumPy engine's schedules (``--engine numpy``): the torch runs' settings, unchanged,
+#: so that the two engines are compared on one schedule. Nothing here was chosen by looking
+#: at a NumPy run's test error; its held-out validation curve is saved beside it.
+NUMPY_SETTINGS = {
+    "plain": {"epochs": 12, "batch_size": 64, "lr": 2e-3},
+    "distortions": {"epochs": 20, "batch_size": 64, "lr": 2e-3},
+}
+
+#: The engines of ``--engine``.
+ENGINES = ("torch", "numpy")
+
 #: Training digits held out of every run as its validation set (seed 0 of ``hold_out``).
 VALIDATION_DIGITS = 5000
 
@@ -74,7 +93,7 @@ RESULTS_FILE = Path(__file__).resolve().parent.parent / DEFAULT_OUTPUT
 EXTRA_SEEDS = (1, 2)
 
 
-def results_file(seed=0, folder=None):
+def results_file(seed=0, folder=None, engine="torch"):
     """The results file of the runs with ``seed``: seed 0 has the main file.
 
     Parameters
@@ -83,6 +102,8 @@ def results_file(seed=0, folder=None):
         The runs' seed. Default 0.
     folder : str or pathlib.Path, optional
         Default: the repository's ``results`` folder.
+    engine : {"torch", "numpy"}, optional
+        Which engine trained the runs. Default ``"torch"``.
 
     Returns
     -------
@@ -92,18 +113,26 @@ def results_file(seed=0, folder=None):
     --------
     >>> results_file().name, results_file(2).name
     ('lenet5_mnist.json', 'lenet5_mnist_seed2.json')
+    >>> results_file(engine="numpy").name, results_file(1, engine="numpy").name
+    ('lenet5_mnist_numpy.json', 'lenet5_mnist_numpy_seed1.json')
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     folder = Path(folder) if folder is not None else RESULTS_FILE.parent
-    return folder / (RESULTS_FILE.name if seed == 0 else f"lenet5_mnist_seed{seed}.json")
+    stem = RESULTS_FILE.stem + ("" if engine == "torch" else f"_{engine}")
+    return folder / (f"{stem}.json" if seed == 0 else f"{stem}_seed{seed}.json")
 
 
-def load_results(path=None):
+def load_results(path=None, engine="torch"):
     """The saved full-scale runs, as ``make reproduce`` wrote them.
 
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        Default: the repository's ``results/lenet5_mnist.json`` (:data:`RESULTS_FILE`).
+        Default: the repository's ``results/lenet5_mnist.json`` (:data:`RESULTS_FILE`),
+        or ``results/lenet5_mnist_numpy.json`` for ``engine="numpy"``.
+    engine : {"torch", "numpy"}, optional
+        Whose results, when ``path`` is not given. Default ``"torch"``.
 
     Returns
     -------
@@ -122,7 +151,7 @@ def load_results(path=None):
     >>> sorted(runs), runs["plain"]["epochs"]
     (['distortions', 'plain'], 12)
     """
-    path = Path(path) if path is not None else RESULTS_FILE
+    path = Path(path) if path is not None else results_file(engine=engine)
     if not path.is_file():
         raise FileNotFoundError(
             f"path: no results file at {path}; `make reproduce` (or python -m "
@@ -171,6 +200,8 @@ def error_curve(run):
 
 def machine():
     """What the run ran on."""
+    from threadpoolctl import threadpool_info
+
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -179,18 +210,23 @@ def machine():
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
+        "blas_threads": max((pool["num_threads"] for pool in threadpool_info()), default=None),
     }
 
 
-def run(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None):
-    """Train and evaluate one LeNet-5; return the results as a JSON-ready dict."""
-    name = "distortions" if distortions else "plain"
-    started = time.perf_counter()
+def _digits(data_dir):
+    """The fitting digits, the held-out validation digits and the test digits."""
     train_images, train_labels = load_mnist("train", data_dir=data_dir)
     test_images, test_labels = load_mnist("test", data_dir=data_dir)
     x_train, x_test = to_lenet5_input(train_images), to_lenet5_input(test_images)
     (x_fit, y_fit), validation = hold_out(x_train, train_labels, VALIDATION_DIGITS, seed=0)
+    return (x_fit, y_fit), validation, (x_test, test_labels)
 
+
+def run(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None):
+    """Train and evaluate one LeNet-5 with torch; return the results as a JSON-ready dict."""
+    started = time.perf_counter()
+    (x_fit, y_fit), validation, (x_test, test_labels) = _digits(data_dir)
     torch.manual_seed(seed)
     model = LeNet5()
     history = train(
@@ -205,20 +241,73 @@ def run(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None)
         progress=progress,
     )
     result = evaluate(model, x_test, test_labels)  # the only use of the test digits
-    seconds = time.perf_counter() - started
-    errors = int(round(result.error * len(test_labels)))
+    training = {
+        "optimizer": "Adam (PyTorch's AdamW with weight decay 0), mini-batches",
+        "engine": "torch",
+        "trainable_parameters": parameter_table(model)[-1]["parameters"],
+    }
+    return _record(
+        distortions, epochs, batch_size, lr, seed, history, result, len(y_fit),
+        len(validation[1]), time.perf_counter() - started, training,
+    )  # fmt: skip
+
+
+def run_numpy(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None):
+    """Train and evaluate one LeNet-5 with :mod:`lib.numpy_nn` (no torch in the loop);
+    return the results as a JSON-ready dict, as :func:`run` does."""
+    from lib import numpy_nn as nnp
+
+    started = time.perf_counter()
+    (x_fit, y_fit), validation, (x_test, test_labels) = _digits(data_dir)
+    model = nnp.LeNet5(seed=seed)
+    history = nnp.train(
+        model,
+        x_fit,
+        y_fit,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer="adam",
+        distortions=DISTORTIONS if distortions else None,
+        validation=validation,
+        seed=seed,
+        progress=progress,
+    )
+    result = nnp.evaluate(model, x_test, test_labels)  # the only use of the test digits
+    training = {
+        "optimizer": "Adam (lib.numpy_nn.Adam, torch's update rule), mini-batches",
+        "engine": "numpy: lib.numpy_nn, lib.conv2d and lib.gradients; distortions with "
+        "scipy.ndimage; torch is not used",
+        "trainable_parameters": model.num_trainable(),
+    }
+    return _record(
+        distortions, epochs, batch_size, lr, seed, history, result, len(y_fit),
+        len(validation[1]), time.perf_counter() - started, training,
+    )  # fmt: skip
+
+
+def _record(
+    distortions, epochs, batch_size, lr, seed, history, result, fit, held, seconds, training
+):
+    """A run's results as a JSON-ready dict."""
+    name = "distortions" if distortions else "plain"
+    tests = len(result.predictions)
+    errors = int(round(result.error * tests))
     return {
         "network": "LeNet5 (the 1998 network), "
-        f"{parameter_table(model)[-1]['parameters']} trainable parameters",
+        f"{training['trainable_parameters']} trainable parameters",
         "distortions": DISTORTIONS if distortions else None,
         "test_error_percent": round(100 * result.error, 2),
-        "test_errors": f"{errors} of {len(test_labels)}",
+        "test_errors": f"{errors} of {tests}",
         "paper_error_percent": PAPER_ERROR[name],
         "reaches_paper": bool(100 * result.error <= PAPER_ERROR[name]),
         "epochs": epochs,
-        "training_digits": len(y_fit),
-        "validation_digits": len(validation[1]),
+        "training_digits": fit,
+        "validation_digits": held,
         "seconds_total": round(seconds, 1),
+        # Processor time of this process (all its threads): what the run cost, even on a
+        # machine that other jobs were sharing.
+        "cpu_seconds_total": round(time.process_time(), 1),
         "seconds_per_epoch": [round(s, 1) for s in history["seconds"]],
         "curves": {
             "train_loss": [round(v, 5) for v in history["loss"]],
@@ -226,7 +315,7 @@ def run(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None)
             "validation_error_percent": [round(100 * (1 - a), 3) for a in history["val_accuracy"]],
         },
         "training": {
-            "optimizer": "Adam (PyTorch's AdamW with weight decay 0), mini-batches",
+            **training,
             "batch_size": batch_size,
             "learning_rate": lr,
             "schedule": "half cosine from the learning rate to 0 over all steps",
@@ -242,15 +331,17 @@ def run(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None)
     }
 
 
-def save(name, results, path):
+def save(name, results, path, engine="torch"):
     """Write ``results`` as the ``name`` entry of the JSON file, keeping the other run."""
     path = Path(path)
     data = json.loads(path.read_text()) if path.is_file() else {}
+    option = "" if engine == "torch" else f" --engine {engine}"
+    by = "PyTorch" if engine == "torch" else "lib.numpy_nn (NumPy, no torch)"
     data["about"] = (
         "LeNet-5 (LeCun et al., 1998) trained on 55,000 of the 60,000 MNIST training digits and "
         "tested on the 10,000 test digits once per run (5,000 of the training digits held "
-        "out for validation), by `python -m lib.reproduce` (plain) and "
-        "`python -m lib.reproduce --distortions`."
+        f"out for validation), by `python -m lib.reproduce{option}` (plain) and "
+        f"`python -m lib.reproduce{option} --distortions`, with {by}."
     )
     data.setdefault("runs", {})[name] = results
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,31 +353,47 @@ def main(argv=None):
         prog="python -m lib.reproduce", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--distortions", action="store_true", help="distort training digits")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="torch", help="torch (default) or numpy (lib.numpy_nn)"
+    )
     parser.add_argument("--epochs", type=int, help="default: the run's SETTINGS")
     parser.add_argument("--batch-size", type=int, help="default: the run's SETTINGS")
     parser.add_argument("--lr", type=float, help="default: the run's SETTINGS")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch's threads (default 2), or NumPy's BLAS threads (default 1: LeNet-5's "
+        "matrices are small, and a second BLAS thread spins rather than helps)",
+    )
     parser.add_argument(
         "--output",
         type=Path,
-        help="default: results/lenet5_mnist.json for seed 0, else results/lenet5_mnist_seedN.json",
+        help="default: results/lenet5_mnist[_numpy].json for seed 0, else ..._seedN.json",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
 
     name = "distortions" if args.distortions else "plain"
-    settings = dict(SETTINGS[name])
+    settings = dict((SETTINGS if args.engine == "torch" else NUMPY_SETTINGS)[name])
     for key in ("epochs", "batch_size", "lr"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
-    torch.set_num_threads(args.threads)
-    results = run(args.distortions, seed=args.seed, progress=not args.no_progress, **settings)
+    threads = args.threads or (2 if args.engine == "torch" else 1)
+    torch.set_num_threads(threads)
+    runner = run if args.engine == "torch" else run_numpy
+    # NumPy's BLAS threads: only the NumPy engine's, torch's runs stay as they were.
+    limits = threadpool_limits(threads) if args.engine == "numpy" else contextlib.nullcontext()
+    with limits:
+        results = runner(
+            args.distortions, seed=args.seed, progress=not args.no_progress, **settings
+        )
     # Another seed writes its own file, so that it never replaces the main runs.
-    output = args.output or results_file(args.seed, DEFAULT_OUTPUT.parent)
-    save(name, results, output)
+    output = args.output or results_file(args.seed, DEFAULT_OUTPUT.parent, args.engine)
+    save(name, results, output, args.engine)
+    engine = "" if args.engine == "torch" else f" ({args.engine})"
     print(
-        f"LeNet-5, {name}: test error {results['test_error_percent']:.2f} % "
+        f"LeNet-5{engine}, {name}: test error {results['test_error_percent']:.2f} % "
         f"({results['test_errors']}; paper {PAPER_ERROR[name]} %), "
         f"{settings['epochs']} epochs in {results['seconds_total'] / 60:.1f} min; "
         f"written to {output}"

@@ -10,7 +10,9 @@ their gradients (:mod:`lib.gradients`). Each piece is short enough to read:
   ``cross_entropy``, each returning the loss and its gradient;
 - :mod:`~lib.numpy_nn.optimizers`: ``SGD`` (with momentum) and ``Adam``, PyTorch's rules;
 - :mod:`~lib.numpy_nn.model`: ``Sequential`` and ``LeNet5`` (with ``from_torch``);
-- :mod:`~lib.numpy_nn.training`: ``train``, ``evaluate`` and ``shuffled_batches``.
+- :mod:`~lib.numpy_nn.training`: ``train``, ``evaluate`` and ``shuffled_batches``;
+- :mod:`~lib.numpy_nn.compare`: ``lockstep``, a torch LeNet-5 and its NumPy copy trained
+  side by side, step by step.
 
 Examples
 --------
@@ -29,6 +31,7 @@ One training step of LeNet-5 on two blank digits:
 
 import numpy as np  # noqa: F401  (the doctests use it)
 
+from lib.numpy_nn.compare import lockstep
 from lib.numpy_nn.layers import (
     AvgPool2d,
     Conv2d,
@@ -50,4 +53,4 @@ from lib.training import shuffled_batches
 __all__ = ["Layer", "Conv2d", "Subsampling", "MaxPool2d", "AvgPool2d", "ScaledTanh", "ReLU"]
 __all__ += ["Flatten", "Linear", "EuclideanRBF", "Sequential", "LeNet5"]
 __all__ += ["lenet5_loss", "cross_entropy", "Optimizer", "SGD", "Adam"]
-__all__ += ["train", "evaluate", "shuffled_batches"]
+__all__ += ["train", "evaluate", "shuffled_batches", "lockstep"]

@@ -92,6 +92,7 @@ class Layer:
         self.params = {}
         self.grads = {}
         self._y_shape = None
+        self._input_grad = True
 
     def __call__(self, x):
         return self.forward(x)
@@ -102,9 +103,14 @@ class Layer:
         self._y_shape = y.shape
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, input_grad=True):
         """The gradient with respect to the last ``x``, given that with respect to the
-        output; fills :attr:`grads`."""
+        output; fills :attr:`grads`.
+
+        With ``input_grad=False`` a layer may skip the input's gradient and return None:
+        nothing needs it below the first layer (PyTorch skips it too, since its input
+        does not require a gradient). A convolution saves a transposed convolution.
+        """
         name = type(self).__name__
         if self._y_shape is None:
             raise RuntimeError(f"{name}.backward needs a forward pass first")
@@ -114,7 +120,9 @@ class Layer:
                 f"grad_y must have the shape of {name}'s last output, {self._y_shape}; "
                 f"got {grad_y.shape}"
             )
-        return self._backward(grad_y.astype(DTYPE, copy=False))
+        self._input_grad = bool(input_grad)
+        grad_x = self._backward(grad_y.astype(DTYPE, copy=False))
+        return grad_x if self._input_grad else None
 
     def _forward(self, x):  # pragma: no cover - every layer defines it
         raise NotImplementedError
@@ -215,6 +223,8 @@ class Conv2d(Layer):
         if self.mask is not None:
             grad_weight = grad_weight * self.mask  # absent links learn nothing
         self.grads = {"weight": grad_weight, "bias": conv2d_grad_bias(grad_y)}
+        if not self._input_grad:
+            return None
         return conv2d_grad_input(grad_y, weight, self._x.shape, **conv)
 
 
@@ -222,13 +232,13 @@ class Subsampling(Layer):
     """LeNet-5's trainable subsampling (S2, S4): each non-overlapping window's sum, times
     a coefficient, plus a bias, one of each per map (the squashing comes after).
 
-    The windows do not overlap, so their sums are a reshape and a sum: each ``k x k``
-    window becomes two axes of its own. (It is ``k * k`` times :func:`lib.avg_pool2d`
-    with stride ``k``, but a tenth of its time.) Rows and columns beyond the last whole
-    window are dropped, as pooling drops them.
+    The windows do not overlap, so their sums add ``k * k`` strided grids: the pixels
+    ``(i, j)`` of every window form the grid ``x[..., i::k, j::k]``. (It is ``k * k``
+    times :func:`lib.avg_pool2d` with stride ``k``, in a tenth of its time.) Rows and
+    columns beyond the last whole window are dropped, as pooling drops them.
 
     Backward: each pixel's share of a window sum is 1, so ``x``'s gradient is
-    ``grad_y`` times the coefficient, copied to every pixel of its window (zero for
+    ``grad_y`` times the coefficient, copied into every one of those grids (zero for
     dropped pixels); the coefficient's gradient sums ``grad_y`` times the window sums,
     the bias's sums ``grad_y``.
 
@@ -274,8 +284,7 @@ class Subsampling(Layer):
         if height < k or width < k:
             raise ValueError(f"x's maps ({height}x{width}) must be at least kernel_size = {k}")
         rows, cols = height // k, width // k
-        windows = x[:, :, : rows * k, : cols * k].reshape(n, channels, rows, k, cols, k)
-        sums = windows.sum(axis=(3, 5))
+        sums = sum(x[:, :, i : rows * k : k, j : cols * k : k] for i in range(k) for j in range(k))
         self._cache = (x.shape, sums)
         return sums * self.params["weight"][:, None, None] + self.params["bias"][:, None, None]
 
@@ -287,10 +296,11 @@ class Subsampling(Layer):
             "bias": grad_y.sum(axis=(0, 2, 3)),
         }
         grad_sums = grad_y * self.params["weight"][:, None, None]
-        n, channels, rows, cols = grad_sums.shape
+        rows, cols = grad_sums.shape[2:]
         grad_x = np.zeros(shape, grad_sums.dtype)
-        spread = np.broadcast_to(grad_sums[:, :, :, None, :, None], (n, channels, rows, k, cols, k))
-        grad_x[:, :, : rows * k, : cols * k] = spread.reshape(n, channels, rows * k, cols * k)
+        for i in range(k):
+            for j in range(k):
+                grad_x[:, :, i : rows * k : k, j : cols * k : k] = grad_sums
         return grad_x
 
 

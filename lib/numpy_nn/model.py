@@ -67,12 +67,16 @@ class Sequential:
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_output):
-        """Run every backward pass in reverse order; return the input's gradient."""
+    def backward(self, grad_output, input_grad=True):
+        """Run every backward pass in reverse order; return the input's gradient.
+
+        With ``input_grad=False`` the first layer may skip the input's gradient, which
+        training does not need, and None is returned.
+        """
         grad = as_array(grad_output, "grad_output")
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers[1:]):
             grad = layer.backward(grad)
-        return grad
+        return self.layers[0].backward(grad, input_grad=input_grad)
 
     def named_parameters(self):
         """``(name, parameter, gradient)`` for every parameter; the gradient is None
@@ -82,6 +86,15 @@ class Sequential:
             for name, layer in zip(self.names, self.layers, strict=True)
             for key, param in layer.params.items()
         ]
+
+    def num_trainable(self):
+        """Trainable parameters, not counting the weights a connection table removes."""
+        total = 0
+        for layer in self.layers:
+            for key, param in layer.params.items():
+                mask = getattr(layer, "mask", None)
+                total += int(mask.sum()) if key == "weight" and mask is not None else param.size
+        return total
 
     def loss(self, outputs, labels):
         """Cross-entropy: ``(loss, grad_outputs)``."""
@@ -124,28 +137,18 @@ class LeNet5(Sequential):
     >>> model = LeNet5()
     >>> sum(p.size for _, p, _ in model.named_parameters())  # C3's 900 absent weights too
     60900
+    >>> model.num_trainable()
+    60000
     >>> distances = model.forward(np.zeros((2, 1, 32, 32), np.float32))
     >>> loss, grad = model.loss(distances, np.array([3, 7]))
     >>> model.backward(grad).shape, model["c1"].grads["weight"].shape
     ((2, 1, 32, 32), (6, 1, 5, 5))
     """
 
-    names = (
-        "c1",
-        "f1",
-        "s2",
-        "f2",
-        "c3",
-        "f3",
-        "s4",
-        "f4",
-        "c5",
-        "f5",
-        "flat",
-        "f6",
-        "f7",
-        "output",
-    )
+    #: The layers' names: torch's for those with parameters (``"c3.weight"``), and each
+    #: squashing function named after the layer it follows.
+    names = ("c1", "c1_tanh", "s2", "s2_tanh", "c3", "c3_tanh", "s4", "s4_tanh")
+    names += ("c5", "c5_tanh", "flatten", "f6", "f6_tanh", "output")
 
     def __init__(self, seed=0):
         rng = np.random.default_rng(seed)

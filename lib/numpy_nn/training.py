@@ -171,6 +171,8 @@ def train(
         optimizer = OPTIMIZERS[optimizer](model, lr)
     elif not isinstance(optimizer, Optimizer):
         raise ValueError(f"optimizer must be a name or a numpy_nn optimizer, got {optimizer!r}")
+    elif optimizer.model is not model:
+        raise ValueError("optimizer must have been made for model (it updates another model)")
     if batches is None:
         batches = shuffled_batches(len(images), batch_size, epochs, seed)
     batches = checked_batches(batches, epochs, len(images))
@@ -200,7 +202,7 @@ def train(
             optimizer.lr = cosine_lr(lr, step, total_steps)
             outputs = model.forward(inputs)
             loss, grad = model.loss(outputs, targets)
-            model.backward(grad)
+            model.backward(grad, input_grad=False)  # no pixel is trained
             optimizer.step()
             step += 1
             total_loss += loss * len(batch)
