@@ -211,6 +211,9 @@ def machine():
         "torch": torch.__version__,
         "numpy": np.__version__,
         "blas_threads": max((pool["num_threads"] for pool in threadpool_info()), default=None),
+        # Other jobs on the machine stretch the wall-clock time (not the processor time):
+        # the load averages over 1, 5 and 15 minutes when the run ended.
+        "load_average": [round(load, 2) for load in os.getloadavg()],
     }
 
 

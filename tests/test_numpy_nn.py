@@ -542,3 +542,14 @@ def test_bad_input_gets_errors_that_name_the_argument():
         nnp.train(nnp.LeNet5(), x, y, epochs=1, batches=[[np.array([0, 4])]])
     with pytest.raises(ValueError, match="engine must be one of"):
         reproduce.results_file(engine="jax")
+
+
+def test_the_saved_numpy_run():
+    """results/lenet5_mnist_numpy.json: the NumPy engine's full-scale run, in the torch
+    runs' format, with validation curves (held-out digits) and issue 21's target met."""
+    run = reproduce.load_results(engine="numpy")["runs"]["plain"]
+    assert "numpy" in run["training"]["engine"] and run["training_digits"] == 55000
+    assert reproduce.error_curve(run)[0] == "validation"
+    assert all(len(curve) == run["epochs"] for curve in run["curves"].values())
+    assert run["test_errors"] == f"{round(run['test_error_percent'] * 100)} of 10000"
+    assert run["test_error_percent"] <= 1.0, "issue 21's target: at most 1.0 % test error"
