@@ -48,7 +48,7 @@ from lib.numpy_nn.losses import cross_entropy, lenet5_loss
 from lib.numpy_nn.model import LeNet5, Sequential
 from lib.numpy_nn.optimizers import SGD, Adam, Optimizer
 from lib.numpy_nn.training import evaluate, train
-from lib.training import shuffled_batches
+from lib.training_loop import shuffled_batches
 
 __all__ = ["Layer", "Conv2d", "Subsampling", "MaxPool2d", "AvgPool2d", "ScaledTanh", "ReLU"]
 __all__ += ["Flatten", "Linear", "EuclideanRBF", "Sequential", "LeNet5"]

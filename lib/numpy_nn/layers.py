@@ -23,7 +23,7 @@ from lib.gradients import (
     conv2d_grad_weight,
     max_pool2d_grad,
 )
-from lib.models import TANH_AMPLITUDE, TANH_SLOPE
+from lib.lenet5_design import TANH_AMPLITUDE, TANH_SLOPE
 from lib.pooling import avg_pool2d, max_pool2d
 
 #: The dtype of every parameter and activation.
@@ -108,8 +108,9 @@ class Layer:
         output; fills :attr:`grads`.
 
         With ``input_grad=False`` a layer may skip the input's gradient and return None:
-        nothing needs it below the first layer (PyTorch skips it too, since its input
-        does not require a gradient). A convolution saves a transposed convolution.
+        training never needs the gradient with respect to the images themselves (PyTorch
+        skips it too: they do not require a gradient). A convolution then saves a
+        transposed convolution.
         """
         name = type(self).__name__
         if self._y_shape is None:

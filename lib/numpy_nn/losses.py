@@ -7,7 +7,7 @@ first ``grad_y`` of the backward pass.
 import numpy as np
 
 from lib._validation import as_array
-from lib.models import LOSS_J
+from lib.lenet5_design import LOSS_J
 
 
 def _checked(outputs, labels, name):

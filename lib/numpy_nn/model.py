@@ -8,7 +8,7 @@ before it: the chain rule, one layer at a time.
 import numpy as np
 
 from lib._validation import as_array
-from lib.models import c3_connections, digit_prototypes
+from lib.lenet5_design import c3_connections, digit_prototypes
 from lib.numpy_nn.layers import (
     Conv2d,
     EuclideanRBF,
