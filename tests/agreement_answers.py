@@ -1402,4 +1402,308 @@ def rbf_distances(f6, prototypes):
     ],
 }
 
-ANSWERS = {1: CHAPTER1, 2: CHAPTER2, 3: CHAPTER3, 4: CHAPTER4, 5: CHAPTER5}
+# --- chapter 6 -----------------------------------------------------------------------------
+
+_WGRAD = """
+def conv_weight_grad(image, grad_output):
+    image, g = np.asarray(image, dtype=float), np.asarray(grad_output, dtype=float)
+    kh, kw = image.shape[0] - g.shape[0] + 1, image.shape[1] - g.shape[1] + 1
+    grad = np.zeros((kh, kw))
+    for i in range(kh):
+        for j in range(kw):
+            grad[i, j] = np.sum(g * image[i : i + g.shape[0], j : j + g.shape[1]])
+    return {result}
+"""
+_TANH = "def tanh_backward(a, grad_output):\n    t = np.tanh(2 * np.asarray(a, dtype=float) / 3)\n    return {}"
+_NUMERICAL = """
+def numerical_grad_kernel(image, kernel, target, eps):
+    def loss(k):
+        return {loss}
+    grad = np.zeros(kernel.shape)
+    for index in np.ndindex(kernel.shape):
+        plus, minus = kernel.astype(float), kernel.astype(float)
+        plus[index] += eps
+        minus[index] -= eps
+        grad[index] = {difference}
+    return grad
+"""
+_HALF_SUM = "0.5 * np.sum((conv2d(image, k) - target) ** 2)"
+_CENTRAL = "(loss(plus) - loss(minus)) / (2 * eps)"
+_TRANSPOSED = """
+def transposed_conv(x, kernel, stride):
+    x, kernel = np.asarray(x, dtype=float), np.asarray(kernel, dtype=float)
+    spread = np.zeros({size})
+    spread[::stride, ::stride] = x
+    return conv2d(spread, {kernel}, padding="full")
+"""
+_SPREAD = "((x.shape[0] - 1) * stride + 1, (x.shape[1] - 1) * stride + 1)"
+_SGD = "def sgd_step(weight, grad, velocity, lr, momentum):\n    {}"
+_SUB = "def subsampling_backward(grad_output, coefficient):\n    c = np.asarray(coefficient)[None, :, None, None]\n    return {}"
+
+CHAPTER6 = {
+    "conv_weight_grad": [
+        ("loops", _WGRAD.format(result="grad"), OK, "correct ("),
+        (
+            "lib's correlation",
+            "def conv_weight_grad(image, grad_output):\n    return conv2d(np.asarray(image, dtype=float), np.asarray(grad_output, dtype=float))",
+            OK,
+            "correct (",
+        ),
+        (
+            "torch's autograd",
+            """
+def conv_weight_grad(image, grad_output):
+    x = torch.tensor(image, dtype=torch.float64)[None, None]
+    g = torch.tensor(grad_output, dtype=torch.float64)
+    shape = (image.shape[0] - g.shape[0] + 1, image.shape[1] - g.shape[1] + 1)
+    w = torch.zeros(1, 1, *shape, dtype=torch.float64, requires_grad=True)
+    (F.conv2d(x, w)[0, 0] * g).sum().backward()
+    return w.grad[0, 0].numpy()
+""",
+            OK,
+            "correct (",
+        ),
+        ("flipped", _WGRAD.format(result="grad[::-1, ::-1]"), BAD, "Kernel flipped"),
+        ("mean", _WGRAD.format(result="grad / g.size"), BAD, "Mean instead of sum"),
+        (
+            "input's gradient",
+            "def conv_weight_grad(image, grad_output):\n    return conv2d_grad_input(grad_output, np.ones((image.shape[0] - grad_output.shape[0] + 1, image.shape[1] - grad_output.shape[1] + 1)), image.shape)",
+            BAD,
+            "The input's gradient",
+        ),
+        (
+            "no grad_output",
+            "def conv_weight_grad(image, grad_output):\n    return conv2d(np.asarray(image, dtype=float), np.ones(grad_output.shape))",
+            BAD,
+            "Grad_output not used",
+        ),
+    ],
+    "tanh_backward": [
+        ("formula", _TANH.format("grad_output * 1.7159 * (2 / 3) * (1 - t**2)"), OK, "correct ("),
+        (
+            "cosh",
+            "def tanh_backward(a, grad_output):\n    return grad_output * 1.7159 * 2 / 3 / np.cosh(2 * np.asarray(a) / 3) ** 2",
+            OK,
+            "correct (",
+        ),
+        (
+            "autograd",
+            """
+def tanh_backward(a, grad_output):
+    t = torch.tensor(np.asarray(a, dtype=float), requires_grad=True)
+    (1.7159 * torch.tanh(2 * t / 3) * torch.tensor(np.asarray(grad_output, dtype=float))).sum().backward()
+    return t.grad.numpy()
+""",
+            OK,
+            "correct (",
+        ),
+        (
+            "no grad_output",
+            _TANH.format("1.7159 * (2 / 3) * (1 - t**2)"),
+            BAD,
+            "Grad_output not used",
+        ),
+        ("no 2/3", _TANH.format("grad_output * 1.7159 * (1 - t**2)"), BAD, "Inner slope forgotten"),
+        (
+            "f squared",
+            _TANH.format("grad_output * 1.7159 * (2 / 3) * (1 - (1.7159 * t) ** 2)"),
+            BAD,
+            "The output squared",
+        ),
+        (
+            "no square",
+            _TANH.format("grad_output * 1.7159 * (2 / 3) * (1 - t)"),
+            BAD,
+            "Square missing",
+        ),
+    ],
+    "numerical_grad_kernel": [
+        ("copies", _NUMERICAL.format(loss=_HALF_SUM, difference=_CENTRAL), OK, "correct ("),
+        (
+            "the exact gradient",
+            "def numerical_grad_kernel(image, kernel, target, eps):\n    return conv2d_grad_weight(image, conv2d(image, kernel) - target, kernel.shape)",
+            OK,
+            "correct (",
+        ),
+        (
+            "one-sided",
+            _NUMERICAL.format(loss=_HALF_SUM, difference="(loss(plus) - loss(kernel)) / eps"),
+            BAD,
+            "One-sided difference",
+        ),
+        (
+            "divided by eps",
+            _NUMERICAL.format(loss=_HALF_SUM, difference="(loss(plus) - loss(minus)) / eps"),
+            BAD,
+            "Twice the gradient",
+        ),
+        (
+            "mean loss",
+            _NUMERICAL.format(loss=_HALF_SUM.replace("np.sum", "np.mean"), difference=_CENTRAL),
+            BAD,
+            "Loss averaged",
+        ),
+        (
+            "moves the kernel",
+            """
+def numerical_grad_kernel(image, kernel, target, eps):
+    grad = np.zeros(kernel.shape)
+    for index in np.ndindex(kernel.shape):
+        kernel[index] += eps
+        plus = 0.5 * np.sum((conv2d(image, kernel) - target) ** 2)
+        kernel[index] -= 2 * eps
+        minus = 0.5 * np.sum((conv2d(image, kernel) - target) ** 2)
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+""",
+            BAD,
+            "changed its input",
+        ),
+    ],
+    "transposed_conv": [
+        (
+            "zeros, then conv2d",
+            _TRANSPOSED.format(size=_SPREAD, kernel="kernel[::-1, ::-1]"),
+            OK,
+            "correct (",
+        ),
+        (
+            "torch",
+            "def transposed_conv(x, kernel, stride):\n    return F.conv_transpose2d(torch.tensor(x)[None, None], torch.tensor(kernel)[None, None], stride=stride)[0, 0].numpy()",
+            OK,
+            "correct (",
+        ),
+        (
+            "lib's input gradient",
+            """
+def transposed_conv(x, kernel, stride):
+    shape = tuple((n - 1) * stride + k for n, k in zip(x.shape, kernel.shape))
+    return conv2d_grad_input(x, kernel, shape, stride=stride)
+""",
+            OK,
+            "correct (",
+        ),
+        ("no flip", _TRANSPOSED.format(size=_SPREAD, kernel="kernel"), BAD, "Kernel not flipped"),
+        (
+            "trailing zeros",
+            _TRANSPOSED.format(
+                size="(x.shape[0] * stride, x.shape[1] * stride)", kernel="kernel[::-1, ::-1]"
+            ),
+            BAD,
+            "Zeros after the last entry",
+        ),
+        (
+            "stride ignored",
+            "def transposed_conv(x, kernel, stride):\n    return conv2d(np.asarray(x, dtype=float), np.asarray(kernel, dtype=float)[::-1, ::-1], padding='full')",
+            BAD,
+            "Stride ignored",
+        ),
+    ],
+    "sgd_step": [
+        (
+            "two lines",
+            _SGD.format(
+                "velocity = momentum * velocity + grad\n    return weight - lr * velocity, velocity"
+            ),
+            OK,
+            "correct (",
+        ),
+        (
+            "a list",
+            _SGD.format("v = momentum * velocity + grad\n    return [weight - lr * v, v]"),
+            OK,
+            "correct (",
+        ),
+        (
+            "torch.optim.SGD",
+            """
+def sgd_step(weight, grad, velocity, lr, momentum):
+    w = torch.nn.Parameter(torch.tensor(weight))
+    optimiser = torch.optim.SGD([w], lr=lr, momentum=momentum)
+    w.grad = torch.tensor(momentum * velocity + grad)  # torch's first step: velocity = grad
+    optimiser.step()
+    return w.detach().numpy(), momentum * velocity + grad
+""",
+            OK,
+            "correct (",
+        ),
+        (
+            "plus",
+            _SGD.format(
+                "velocity = momentum * velocity + grad\n    return weight + lr * velocity, velocity"
+            ),
+            BAD,
+            "Gradient ascent",
+        ),
+        ("no momentum", _SGD.format("return weight - lr * grad, grad"), BAD, "Momentum ignored"),
+        (
+            "old velocity",
+            _SGD.format("return weight - lr * velocity, momentum * velocity + grad"),
+            BAD,
+            "Old velocity used",
+        ),
+        (
+            "in place",
+            _SGD.format(
+                "velocity *= momentum\n    velocity += grad\n    weight -= lr * velocity\n    return weight, velocity"
+            ),
+            BAD,
+            "changed its input",
+        ),
+        (
+            "weight only",
+            _SGD.format("return weight - lr * (momentum * velocity + grad)"),
+            BAD,
+            "not a pair",
+        ),
+    ],
+    "subsampling_backward": [
+        (
+            "repeat",
+            _SUB.format("(grad_output * c).repeat(2, axis=2).repeat(2, axis=3)"),
+            OK,
+            "correct (",
+        ),
+        ("kron", _SUB.format("np.kron(grad_output * c, np.ones((1, 1, 2, 2)))"), OK, "correct ("),
+        (
+            "autograd",
+            """
+def subsampling_backward(grad_output, coefficient):
+    n, c, h, w = grad_output.shape
+    x = torch.zeros(n, c, 2 * h, 2 * w, dtype=torch.float64, requires_grad=True)
+    weight = torch.tensor(coefficient)[None, :, None, None]
+    y = F.avg_pool2d(x, 2) * 4 * weight
+    (y * torch.tensor(grad_output)).sum().backward()
+    return x.grad.numpy()
+""",
+            OK,
+            "correct (",
+        ),
+        (
+            "a quarter",
+            _SUB.format("(grad_output * c / 4).repeat(2, axis=2).repeat(2, axis=3)"),
+            BAD,
+            "Average pooling's gradient",
+        ),
+        (
+            "no coefficient",
+            _SUB.format("grad_output.repeat(2, axis=2).repeat(2, axis=3)"),
+            BAD,
+            "Coefficient forgotten",
+        ),
+        (
+            "max pooling's routing",
+            """
+def subsampling_backward(grad_output, coefficient):
+    n, c, h, w = grad_output.shape
+    out = np.zeros((n, c, 2 * h, 2 * w))
+    out[:, :, ::2, ::2] = grad_output * np.asarray(coefficient)[None, :, None, None]
+    return out
+""",
+            BAD,
+            "Routed to one pixel",
+        ),
+    ],
+}
+
+ANSWERS = {1: CHAPTER1, 2: CHAPTER2, 3: CHAPTER3, 4: CHAPTER4, 5: CHAPTER5, 6: CHAPTER6}

@@ -174,9 +174,13 @@ def test_every_exercise_is_well_formed(chapter):
 
 
 #: What a chapter's printed solutions may use besides NumPy: chapter 1's notebook imports
-#: Sobel's kernels from lib.kernels, which its Sobel exercise names, and chapter 3's imports
-#: lib's conv2d, which its multichannel solution calls.
-SOLUTION_NAMES = {1: {"SOBEL_X": SOBEL_X, "SOBEL_Y": SOBEL_Y}, 3: {"conv2d": conv2d}}
+#: Sobel's kernels from lib.kernels, which its Sobel exercise names, and chapters 3 and 6
+#: import lib's conv2d, which the multichannel and finite-difference solutions call.
+SOLUTION_NAMES = {
+    1: {"SOBEL_X": SOBEL_X, "SOBEL_Y": SOBEL_Y},
+    3: {"conv2d": conv2d},
+    6: {"conv2d": conv2d},
+}
 
 
 @pytest.mark.parametrize(("number", "exercise"), FUNCTIONS, ids=ids(FUNCTIONS))

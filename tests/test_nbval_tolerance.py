@@ -98,6 +98,8 @@ def test_the_chapters_have_tolerant_cells_and_only_training_ones():
         ("05_lenet5.ipynb", 28),
         ("05_lenet5.ipynb", 31),
         ("05_lenet5.ipynb", 33),
+        ("06_learning.ipynb", 49),
+        ("06_learning.ipynb", 51),
     ]
 
 

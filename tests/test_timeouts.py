@@ -53,4 +53,9 @@ def test_only_training_cells_ask_for_more_than_the_default_limit():
             if cell.cell_type == "code" and execute_notebooks.cell_timeout(cell) > 60:
                 longer.append((path.name, index))
                 assert "train(" in cell.source
-    assert longer == [("05_lenet5.ipynb", 25), ("05_lenet5.ipynb", 26)]
+    assert longer == [
+        ("05_lenet5.ipynb", 25),
+        ("05_lenet5.ipynb", 26),
+        ("06_learning.ipynb", 46),
+        ("06_learning.ipynb", 47),
+    ]
