@@ -158,7 +158,7 @@ def error_curve(run):
     --------
     >>> label, errors = error_curve(load_results()["runs"]["plain"])
     >>> label, len(errors)
-    ('test', 12)
+    ('validation', 12)
     >>> error_curve({"curves": {"validation_error_percent": [1.5, 1.0]}})
     ('validation', [1.5, 1.0])
     """
