@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from lib.ablation import VARIANTS, LeNet5Variant, noise
+from lib.ablation import SETTINGS, VARIANTS, LeNet5Variant, load_ablation, noise
 from lib.models import (
     EuclideanRBF,
     LeNet5,
@@ -87,3 +87,22 @@ def test_noise_pools_the_seeds_variances():
     assert result["pooled_std"] == pytest.approx(0.5**0.5, abs=1e-3)
     assert result["difference_standard_error"] == pytest.approx(0.5**0.5 * (2 / 3) ** 0.5, abs=1e-3)
     assert result["degrees_of_freedom"] == 4
+
+
+def test_the_stored_result_is_of_these_variants_and_settings():
+    """Chapter 5 reads results/lenet5_ablation.json: it must be what make ablation writes."""
+    result = load_ablation()
+    assert list(result["runs"]) == list(VARIANTS)
+    settings = result["settings"]
+    assert {**settings, "seeds": tuple(settings["seeds"])} == SETTINGS
+    assert result["held_out_digits"] == SETTINGS["held_out"]
+    for name, run in result["runs"].items():
+        assert run["switches"] == VARIANTS[name]
+        finals = run["held_out_error_percent"]
+        assert len(finals) == len(SETTINGS["seeds"])
+        assert [curve[-1] for curve in run["curves"]] == finals
+        assert all(len(curve) == SETTINGS["epochs"] for curve in run["curves"])
+        assert run["mean"] == pytest.approx(sum(finals) / len(finals), abs=1e-3)
+        # an error on 500 digits is a whole number of digits: a multiple of 0.2 points
+        assert all(abs(e / 0.2 - round(e / 0.2)) < 1e-6 for e in finals)
+    assert result["noise"] == noise(result["runs"], len(SETTINGS["seeds"]))
