@@ -31,7 +31,7 @@ help:
 	@echo "make test-website  only the browser tests of the website (after make book)"
 	@echo "make test-slow  the grader's slower tests (isolation levels, regrading, Gradescope's run)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
-	@echo "make bench    time lib's conv2d against torch's, as ratios"
+	@echo "make bench    time lib's conv2d, its gradients and pooling against torch's, as ratios"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
 	@echo "make ablation   chapter 5's one-change-at-a-time comparison on the packaged sample"
@@ -112,7 +112,7 @@ execute: $(INSTALLED)
 	$(PY) tools/execute_notebooks.py $(NB)
 
 bench: $(INSTALLED)
-	$(PY) tools/bench.py
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 # The full-scale LeNet-5 result that chapter 5 shows: writes results/lenet5_mnist.json.
 # Reads MNIST from $$CONVBOOK_DATA (or downloads it into ~/.cache/convbook, checksummed).

@@ -3,42 +3,71 @@
 Chapters import from here (``from lib import conv2d``) and never redefine what it
 holds. Names, argument names and the (N, C, H, W) layout follow
 ``torch.nn.functional``, so a reader can move to PyTorch without relearning.
+
+The names below are imported when first used, not when ``lib`` is: ``from lib import
+conv2d`` loads NumPy and SciPy only, and torch waits until a name that needs it (a
+model, training) is asked for. That keeps a process that needs only the convolution,
+such as each sandboxed process of the grader, from spending seconds importing torch.
+
+Examples
+--------
+>>> import lib
+>>> lib.conv2d is lib.convolution.conv2d
+True
+>>> lib.no_such_name
+Traceback (most recent call last):
+...
+AttributeError: module 'lib' has no attribute 'no_such_name'
 """
 
-from lib.convolution import conv2d, convolve2d, correlate2d_loops, im2col
-from lib.datasets import load_mnist, load_mnist_sample, to_lenet5_input
-from lib.gradients import (
-    avg_pool2d_grad,
-    conv2d_grad_bias,
-    conv2d_grad_input,
-    conv2d_grad_weight,
-    max_pool2d_grad,
-)
-from lib.layers import conv2d_cost, merge_convolutions, torch_cost
-from lib.models import LeNet5, LeNet5Modern, parameter_table, shape_table
-from lib.notebook import setup_notebook
-from lib.padding import pad2d
-from lib.pooling import avg_pool2d, max_pool2d
-from lib.shapes import (
-    output_size,
-    receptive_field,
-    same_padding,
-    transposed_output_size,
-    unread_positions,
-)
-from lib.training import evaluate, hold_out, train
+import importlib
 
-__all__ = ["setup_notebook", "output_size", "pad2d", "conv2d", "convolve2d"]
-__all__ += ["max_pool2d", "avg_pool2d"]
-__all__ += [
-    "conv2d_grad_input",
-    "conv2d_grad_weight",
-    "conv2d_grad_bias",
-    "max_pool2d_grad",
-    "avg_pool2d_grad",
-]
-__all__ += ["load_mnist", "load_mnist_sample", "to_lenet5_input"]
-__all__ += ["LeNet5", "LeNet5Modern", "parameter_table", "shape_table", "train", "evaluate"]
-__all__ += ["hold_out"]
-__all__ += ["same_padding", "unread_positions", "transposed_output_size", "receptive_field"]
-__all__ += ["conv2d_cost", "torch_cost", "merge_convolutions", "correlate2d_loops", "im2col"]
+# Each public name, and the module of lib that defines it.
+_HOMES = {
+    "setup_notebook": "notebook",
+    "output_size": "shapes",
+    "same_padding": "shapes",
+    "unread_positions": "shapes",
+    "transposed_output_size": "shapes",
+    "receptive_field": "shapes",
+    "pad2d": "padding",
+    "conv2d": "convolution",
+    "convolve2d": "convolution",
+    "correlate2d_loops": "convolution",
+    "im2col": "convolution",
+    "max_pool2d": "pooling",
+    "avg_pool2d": "pooling",
+    "conv2d_grad_input": "gradients",
+    "conv2d_grad_weight": "gradients",
+    "conv2d_grad_bias": "gradients",
+    "max_pool2d_grad": "gradients",
+    "avg_pool2d_grad": "gradients",
+    "load_mnist": "datasets",
+    "load_mnist_sample": "datasets",
+    "to_lenet5_input": "datasets",
+    "LeNet5": "models",
+    "LeNet5Modern": "models",
+    "parameter_table": "models",
+    "shape_table": "models",
+    "train": "training",
+    "evaluate": "training",
+    "hold_out": "training",
+    "conv2d_cost": "layers",
+    "torch_cost": "layers",
+    "merge_convolutions": "layers",
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name):
+    """Import the module that defines ``name`` on first use (PEP 562)."""
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"lib.{_HOMES[name]}"), name)
+        globals()[name] = value  # later uses skip this function
+        return value
+    raise AttributeError(f"module 'lib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

@@ -181,8 +181,12 @@ def conv2d(
 def convolve2d(input, kernel, mode="valid"):
     """True 2D convolution (the kernel flipped), as ``scipy.signal.convolve2d`` computes it.
 
-    ``out[y, x] = sum_i sum_j input[y - i, x - j] * kernel[i, j]``: the kernel is turned
-    by 180 degrees before it slides, unlike in :func:`conv2d`.
+    In mode "full", ``out[y, x] = sum_i sum_j input[y - i, x - j] * kernel[i, j]``, summed
+    over the ``i, j`` for which ``input[y - i, x - j]`` exists: the kernel is turned by 180
+    degrees before it slides, unlike in :func:`conv2d`. Mode "valid" keeps the positions
+    where the whole kernel lies on the image, ``full[kH - 1 : H, kW - 1 : W]``, so that
+    ``valid[y, x] = full[y + kH - 1, x + kW - 1]
+    = sum_i sum_j input[y + i, x + j] * kernel[kH - 1 - i, kW - 1 - j]``.
 
     Parameters
     ----------
@@ -219,6 +223,12 @@ def convolve2d(input, kernel, mode="valid"):
            [6, 6, 6]])
     >>> convolve2d(image, kernel, mode="full").shape
     (7, 7)
+
+    Valid output (0, 0) is the full output at (kH - 1, kW - 1):
+
+    >>> small = np.array([[1, 2], [3, 4]])
+    >>> int(convolve2d(image, small)[0, 0]), int(convolve2d(image, small, mode="full")[1, 1])
+    (29, 29)
     """
     input = as_array(input, "input")
     kernel = as_array(kernel, "kernel")

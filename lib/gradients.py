@@ -14,19 +14,37 @@ convolution.**
 Pooling's gradients follow: max pooling routes each output's gradient to the pixel that
 won (:func:`max_pool2d_grad`); average pooling, a convolution with a kernel of ones,
 spreads it over the window, a transposed convolution again (:func:`avg_pool2d_grad`).
+
+The convolution's gradients are computed, by default, in the matrix form of im2col
+(:mod:`lib._backward_im2col`), several times faster; ``method="convolution"`` computes them
+as the convolutions above, with :func:`lib.conv2d`. Both give the same numbers, up to
+rounding.
 """
 
 import numbers
 
 import numpy as np
 
-from lib._validation import as_array, as_int, as_pair
-from lib.convolution import _checked_output_size, conv2d
+from lib._backward_im2col import grad_input_im2col, grad_weight_im2col
+from lib._validation import as_array, as_int, as_pair, check_choice
+from lib.convolution import _checked_output_size, _result_dtype, conv2d
 from lib.pooling import LAYOUTS, _average_plan, _checked_input, _float_dtype, max_pool2d
 from lib.shapes import padding_sides
 
+#: The values of the ``method`` argument of the convolution's gradients.
+GRAD_METHODS = ("im2col", "convolution")
 
-def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dilation=1, groups=1):
+
+def conv2d_grad_input(
+    grad_output,
+    weight,
+    input_shape,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    method="im2col",
+):
     """Gradient of :func:`lib.conv2d` with respect to its input: a transposed convolution.
 
     Each input pixel ``x`` took part in every output whose window covered it, multiplied
@@ -51,11 +69,18 @@ def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dil
         The shape of the convolution's input: (N, C, H, W), (C, H, W) or (H, W).
     stride, padding, dilation, groups
         The convolution's, as :func:`lib.conv2d` takes them (zeros padding).
+    method : {"im2col", "convolution"}, optional
+        "convolution": the transposed convolution above, computed by :func:`lib.conv2d`;
+        "im2col": the same numbers as matrix products, faster (see the module's
+        docstring), in pieces that keep to :func:`lib.conv2d`'s working-memory bound
+        (the transposed convolution first makes a spread-out copy of ``grad_output``).
+        Default "im2col".
 
     Returns
     -------
     numpy.ndarray
-        Gradient with respect to the input, of shape ``input_shape``.
+        Gradient with respect to the input, of shape ``input_shape``; of the dtype
+        :func:`lib.conv2d` gives for ``grad_output`` and ``weight``.
 
     Raises
     ------
@@ -82,14 +107,29 @@ def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dil
     >>> conv2d_grad_input(np.ones((1, 2)), weight, (2, 6), stride=(1, 3))
     array([[1., 2., 0., 1., 2., 0.],
            [3., 4., 0., 3., 4., 0.]])
+
+    The transposed convolution gives the same numbers:
+
+    >>> conv2d_grad_input(np.ones((1, 2)), weight, (2, 6), stride=(1, 3), method="convolution")
+    array([[1., 2., 0., 1., 2., 0.],
+           [3., 4., 0., 3., 4., 0.]])
     """
     weight = as_array(weight, "weight")
+    check_choice(method, "method", GRAD_METHODS)
     names = ("input_shape", "weight.shape")
     conv = _checked_conv(
         input_shape, weight.shape, grad_output, stride, padding, dilation, groups, names
     )
     shape, (out_channels, per_group, kh, kw), grad_output, stride, dilation, groups, sides = conv
     batch, channels, height, width = shape
+    if method == "im2col":
+        dtype = _result_dtype(grad_output, weight, None)
+        compute = np.dtype(np.float32) if dtype == np.float16 else dtype  # as conv2d does
+        weight = weight.reshape(out_channels, per_group, kh, kw)
+        grad_input = grad_input_im2col(
+            grad_output, weight, shape, stride, sides, dilation, groups, compute
+        )
+        return grad_input.astype(dtype, copy=False).reshape(input_shape)
     (top, bottom), (left, right) = sides
     (sy, sx), (dy, dx) = stride, dilation
 
@@ -109,7 +149,16 @@ def conv2d_grad_input(grad_output, weight, input_shape, stride=1, padding=0, dil
     return grad_input.reshape(input_shape)
 
 
-def conv2d_grad_weight(input, grad_output, weight_shape, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_grad_weight(
+    input,
+    grad_output,
+    weight_shape,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    method="im2col",
+):
     """Gradient of :func:`lib.conv2d` with respect to its weight: a cross-correlation.
 
     Tap ``(i, j)`` of kernel ``(o, c)`` multiplied the pixel ``(y*s + i*d, x*s + j*d)`` of
@@ -131,11 +180,18 @@ def conv2d_grad_weight(input, grad_output, weight_shape, stride=1, padding=0, di
         The weight's shape, (O, C / groups, kH, kW), or (kH, kW) for an (H, W) input.
     stride, padding, dilation, groups
         The convolution's, as :func:`lib.conv2d` takes them (zeros padding).
+    method : {"im2col", "convolution"}, optional
+        "convolution": the cross-correlation above, computed by :func:`lib.conv2d`;
+        "im2col": the same numbers as one matrix product, faster (see the module's
+        docstring), in pieces that keep to :func:`lib.conv2d`'s working-memory bound
+        (the correlation first makes reordered copies of ``input`` and ``grad_output``).
+        Default "im2col".
 
     Returns
     -------
     numpy.ndarray
-        Gradient with respect to the weight, of shape ``weight_shape``.
+        Gradient with respect to the weight, of shape ``weight_shape``; of the dtype
+        :func:`lib.conv2d` gives for ``input`` and ``grad_output``.
 
     Raises
     ------
@@ -153,14 +209,32 @@ def conv2d_grad_weight(input, grad_output, weight_shape, stride=1, padding=0, di
     >>> conv2d_grad_weight(image, np.ones((3, 3)), (2, 2))
     array([[45., 54.],
            [81., 90.]])
+    >>> conv2d_grad_weight(image, np.ones((3, 3)), (2, 2), method="convolution")
+    array([[45., 54.],
+           [81., 90.]])
     """
     input = as_array(input, "input")
+    check_choice(method, "method", GRAD_METHODS)
     names = ("input.shape", "weight_shape")
     conv = _checked_conv(
         input.shape, weight_shape, grad_output, stride, padding, dilation, groups, names
     )
     shape, (out_channels, per_group, kh, kw), grad_output, stride, dilation, groups, sides = conv
     batch, channels, height, width = shape
+    if method == "im2col":
+        dtype = _result_dtype(input, grad_output, None)
+        compute = np.dtype(np.float32) if dtype == np.float16 else dtype  # as conv2d does
+        grad_weight = grad_weight_im2col(
+            input.reshape(shape),
+            grad_output,
+            (out_channels, per_group, kh, kw),
+            stride,
+            sides,
+            dilation,
+            groups,
+            compute,
+        )
+        return grad_weight.astype(dtype, copy=False).reshape(weight_shape)
 
     # Batch and channels trade places, within each group: image n's channel c of group g
     # becomes channel (g, n) of "image" c, and grad_output's map (n, o) kernel o's channel n.
@@ -261,15 +335,31 @@ def max_pool2d_grad(
         input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True
     )
     grad_output = _checked_grad_output(grad_output, indices.shape, "max_pool2d")
-    # One row per (H, W) map: its pixels in grad, its outputs in indices and grad_output.
-    (height, width), (out_h, out_w) = input.shape[-2:], indices.shape[-2:]
-    maps, outputs = int(np.prod(input.shape[:-2])), out_h * out_w
-    grad = np.zeros((maps, height * width), _float_dtype(grad_output.dtype))
-    # np.add.at rather than grad[...] += ...: when overlapping windows pick the same pixel,
-    # each pick adds its share; a plain += would keep only one of them.
-    rows = np.arange(maps)[:, None]
-    np.add.at(grad, (rows, indices.reshape(maps, outputs)), grad_output.reshape(maps, outputs))
+    # Number the pixels of all the (H, W) maps one after the other: map m's pixel p is
+    # m * H * W + p, so that one flat index says where each output's gradient goes.
+    height, width = input.shape[-2:]
+    maps = int(np.prod(input.shape[:-2]))
+    offsets = np.arange(maps).reshape(*input.shape[:-2], 1, 1) * (height * width)
+    targets = (indices + offsets).ravel()
+    dtype = _float_dtype(grad_output.dtype)
+    if _windows_overlap(kernel_size, stride, dilation):
+        # Overlapping windows may pick the same pixel: each pick adds its share (a plain
+        # grad[targets] = ... would keep only one of them), which bincount sums.
+        sums = np.bincount(targets, weights=grad_output.ravel(), minlength=maps * height * width)
+        grad = sums.astype(dtype, copy=False)
+    else:
+        grad = np.zeros(maps * height * width, dtype)
+        grad[targets] = grad_output.ravel()
     return grad.reshape(input.shape)
+
+
+def _windows_overlap(kernel_size, stride, dilation):
+    """Whether two pooling windows can share a cell: a stride shorter than the window's span."""
+    kernel = as_pair(kernel_size, "kernel_size", minimum=1)
+    stride = kernel if stride is None else as_pair(stride, "stride", minimum=1)
+    dilation = as_pair(dilation, "dilation", minimum=1)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    return any(s < span for s, span in zip(stride, spans, strict=True))
 
 
 def avg_pool2d_grad(
@@ -322,12 +412,25 @@ def avg_pool2d_grad(
         size, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
     grad_output = _checked_grad_output(grad_output, input_shape[:-2] + out_size, "avg_pool2d")
-    # Every (H, W) map is pooled alone: make each an image of one channel.
-    shares = (grad_output / divisor).reshape(-1, 1, *out_size)
-    ones = np.ones((1, 1, *kernel))
-    maps_shape = (len(shares), 1, *size)
-    grad = conv2d_grad_input(shares, ones, maps_shape, stride=stride, padding=sides)
-    return grad.reshape(input_shape).astype(_float_dtype(grad_output.dtype), copy=False)
+    shares = grad_output / divisor
+    # The transposed convolution with a kernel of ones: every cell (i, j) of every window
+    # receives its window's share. The cells (i, j) of all windows form one strided slice
+    # of the padded map, so each cell is one addition over all the windows at once. Last
+    # cell first: then each pixel adds the shares of the windows over it in reading order,
+    # as torch does, which rounds the same.
+    (top, bottom), (left, right) = sides
+    height, width = size
+    padded = np.zeros((*input_shape[:-2], height + top + bottom, width + left + right))
+    padded = padded.astype(shares.dtype, copy=False)
+    (sy, sx), (out_h, out_w) = stride, out_size
+    for i in reversed(range(kernel[0])):
+        for j in reversed(range(kernel[1])):
+            padded[..., i : i + sy * (out_h - 1) + 1 : sy, j : j + sx * (out_w - 1) + 1 : sx] += (
+                shares
+            )
+    # The padding's share is dropped.
+    grad = padded[..., top : top + height, left : left + width]
+    return grad.astype(_float_dtype(grad_output.dtype), copy=False)
 
 
 # --- checks ----------------------------------------------------------------------------

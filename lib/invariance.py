@@ -312,7 +312,7 @@ def edge_features(images, pooling="none", kernel_size=2, weight=None, *, stride=
     return pool(maps, kernel_size, stride=stride)
 
 
-def _framed(images, shifts):
+def _framed(images, shifts, margin=None):
     """Images framed by zeros wide enough that no ink or edge falls off; the shifts."""
     images = as_array(images, "images").astype(np.float64)
     check_ndim(images, "images", {3: "(N, H, W)"})
@@ -321,7 +321,15 @@ def _framed(images, shifts):
         raise ValueError("shifts must hold at least one shift")
     # The frame: the largest shift, plus the reach of the 3x3 kernels, so that the edge
     # responses just outside the ink stay inside the maps too.
-    margin = max(abs(s) for s in shifts) + EDGE_KERNELS.shape[-1] // 2
+    least = max(abs(s) for s in shifts) + EDGE_KERNELS.shape[-1] // 2
+    if margin is None:
+        margin = least
+    margin = as_int(margin, "margin")
+    if margin < least:
+        raise ValueError(
+            f"margin must be at least the largest shift plus 1 ({least}), so that no ink "
+            f"falls off the frame; got margin={margin}"
+        )
     return np.pad(images, ((0, 0), (margin, margin), (margin, margin))), shifts
 
 
@@ -330,7 +338,15 @@ def _moved(images, s, axis):
 
 
 def shift_change(
-    images, shifts=(0, 1, 2, 3), pooling="none", *, axis="x", kernel_size=2, stride=None, blur=False
+    images,
+    shifts=(0, 1, 2, 3),
+    pooling="none",
+    *,
+    axis="x",
+    kernel_size=2,
+    stride=None,
+    blur=False,
+    margin=None,
 ):
     """The relative change of each image's edge features when it moves by each shift.
 
@@ -354,6 +370,13 @@ def shift_change(
     kernel_size, stride, blur : optional
         As for :func:`edge_features`: the pooling window (default 2), its stride (default
         the window, or 1 with no pooling) and whether to blur before subsampling.
+    margin : int, optional
+        The frame's width in pixels. Default None: the largest shift plus 1, the least
+        that keeps every edge inside. A wider frame moves the digits against a pooling
+        grid: with stride 2, an odd and an even margin put them at two of its four
+        phases (a margin moves them along both axes). The frame counts no room for the
+        pooling window: a stride-1 filter's change does not depend on the margin when the
+        images have a blank border of ``kernel_size - 1`` pixels, as MNIST's digits have.
 
     Returns
     -------
@@ -364,7 +387,8 @@ def shift_change(
     ------
     ValueError
         If ``images`` is not (N, H, W), ``shifts`` is empty, ``axis`` or ``pooling`` is
-        unknown, or an image has no edge at all (its features are all zero).
+        unknown, ``margin`` is below the largest shift plus 1, or an image has no edge at
+        all (its features are all zero).
 
     Examples
     --------
@@ -382,9 +406,18 @@ def shift_change(
     array([[0.   ],
            [0.67 ],
            [1.025]])
+
+    The stride-2 pooling's change depends on where the square sits on the pooling grid
+    (the margin's parity); the filter's does not, as it is equivariant:
+
+    >>> [float(shift_change(square, (0, 1), "max", margin=m)[1, 0].round(3)) for m in (2, 3)]
+    [0.641, 0.698]
+    >>> [float(shift_change(square, (0, 1), "max", stride=1, margin=m)[1, 0].round(3))
+    ...  for m in (2, 3)]
+    [0.67, 0.67]
     """
     check_choice(axis, "axis", ("x", "y"))
-    framed, shifts = _framed(images, shifts)
+    framed, shifts = _framed(images, shifts, margin)
     options = {"kernel_size": kernel_size, "stride": stride, "blur": blur}
     reference = edge_features(framed, pooling, **options)
     changes = []
@@ -478,6 +511,7 @@ def aliasing_error(
     stride=None,
     blur=False,
     weight=None,
+    margin=None,
 ):
     """How much of a shift's effect on subsampled features is aliasing.
 
@@ -493,9 +527,10 @@ def aliasing_error(
       whole-cell moves, ``(1 - w) * shift(f(x), c) + w * shift(f(x), c + 1)`` with
       ``c = floor(s / t)`` and ``w = s / t - c``. For a one-pixel shift and stride 2:
       ``0.5 * (f(x) + shift(f(x), 1))``, the half-cell move. Without aliasing, the odd
-      samples are such an interpolated half-cell shift of the even ones, and this is
-      small (0 for maps linear along the shift); it is exactly 0 when ``t`` divides
-      ``s``.
+      samples are determined by the even ones (band-limited, sinc interpolation); the
+      halfway average is its crude linear version, exact only for maps linear along the
+      shift, so this measure has a floor above 0 even for smooth maps that do not alias
+      (0.102 for the blob below). It is exactly 0 when ``t`` divides ``s``.
     - ``measure="norm"``: the relative change of the vector of each map's L2 norm,
       ``|| n(f(shift(x, s))) - n(f(x)) || / || n(f(x)) ||`` with ``n`` the norm of each
       map. A norm does not depend on where a map is, so this is 0 at stride 1 (nothing
@@ -511,6 +546,8 @@ def aliasing_error(
         Default ``"interpolation"``.
     weight : array_like, optional
         The kernels, as for :func:`edge_features`. Default :data:`EDGE_KERNELS`.
+    margin : int, optional
+        The frame's width, as for :func:`shift_change`. Default the largest shift plus 1.
 
     Returns
     -------
@@ -548,7 +585,7 @@ def aliasing_error(
     check_choice(pooling, "pooling", ("none", "max", "avg"))
     check_choice(axis, "axis", ("x", "y"))
     check_choice(measure, "measure", ("interpolation", "norm"))
-    framed, shifts = _framed(images, shifts)
+    framed, shifts = _framed(images, shifts, margin)
     if stride is None:
         stride = 1 if pooling == "none" else kernel_size
     stride = as_int(stride, "stride", minimum=1)

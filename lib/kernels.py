@@ -16,7 +16,7 @@ True
 
 import numpy as np
 
-__all__ = ["SOBEL_X", "SOBEL_Y", "VERTICAL_EDGE", "SHARPEN", "LAPLACIAN", "box"]
+__all__ = ["SOBEL_X", "SOBEL_Y", "VERTICAL_EDGE", "SHARPEN", "LAPLACIAN", "box", "binomial"]
 
 
 def _frozen(rows):
@@ -63,3 +63,44 @@ def box(size):
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise ValueError(f"size must be a positive integer; got {size!r}")
     return np.ones((size, size), dtype=np.int64)
+
+
+def binomial(size):
+    """A ``size`` x ``size`` binomial blur: Pascal's row, outer product, summing to 1.
+
+    The row of ``size`` is the binomial coefficients of ``size - 1`` (``[1, 2, 1]`` for 3),
+    close to a Gaussian of standard deviation ``sqrt(size - 1) / 2``. It is a low-pass
+    filter: its response to the finest pattern, stripes one pixel wide, is 0 for every
+    ``size`` above 1, and a larger size removes more of the detail finer than a few pixels
+    (Zhang 2019 blurs with these before subsampling; chapter 4 uses a large one to make
+    maps smooth enough that subsampling them hardly aliases).
+
+    Parameters
+    ----------
+    size : int
+        The kernel's side, at least 1.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (size, size)
+
+    Raises
+    ------
+    ValueError
+        If ``size`` is not a positive integer.
+
+    Examples
+    --------
+    >>> binomial(3) * 16
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> float(binomial(9).sum())
+    1.0
+    """
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise ValueError(f"size must be a positive integer; got {size!r}")
+    row = np.ones(1)
+    for _ in range(size - 1):
+        row = np.convolve(row, [1.0, 1.0])  # the next row of Pascal's triangle
+    return np.outer(row, row) / row.sum() ** 2

@@ -40,6 +40,7 @@ __all__ = [
     "torch_cost",
     "merge_convolutions",
     "additivity_gap",
+    "break_even_batch",
 ]
 
 
@@ -513,3 +514,55 @@ def additivity_gap(function, x1, x2):
     zero = np.zeros_like(x1)
     gap = function(x1 + x2) - function(x1) - function(x2) + function(zero)
     return float(np.abs(gap).max())
+
+
+def break_even_batch(parameters, activations, *, parameter_copies=1, activation_copies=1):
+    """The batch size from which a network's activations take more memory than its parameters.
+
+    A network keeps its activations for every image of a batch, and its parameters once
+    for the whole batch. Training stores more than one value of each: the cs231n notes
+    ("Computational Considerations") count the activations "and their gradients (of equal
+    size)", two copies, and the parameters with their gradients and the optimizer's state,
+    "a factor of at least 3 or so" with momentum (Adam, with two moments, keeps 4). The
+    break-even batch is where the two totals are equal::
+
+        batch * activation_copies * activations = parameter_copies * parameters
+
+    Parameters
+    ----------
+    parameters : int
+        The network's parameters.
+    activations : int
+        The values it keeps per image (its activations, the input included if counted).
+    parameter_copies, activation_copies : int, optional
+        How many values are stored per parameter and per activation. Default 1, a count of
+        the values themselves (what a forward pass keeps).
+
+    Returns
+    -------
+    float
+        The batch size at which the activations' memory equals the parameters'.
+
+    Raises
+    ------
+    ValueError
+        If a count is below 1.
+
+    Examples
+    --------
+    VGG-16's 138.36 million parameters and 15.24 million activations per image (chapter
+    3): about 9 images by plain count; about 14 for training with momentum, cs231n's
+    factors; about 18 with Adam.
+
+    >>> round(break_even_batch(138_357_544, 15_237_608), 1)
+    9.1
+    >>> round(break_even_batch(138_357_544, 15_237_608, parameter_copies=3, activation_copies=2), 1)
+    13.6
+    >>> round(break_even_batch(138_357_544, 15_237_608, parameter_copies=4, activation_copies=2), 1)
+    18.2
+    """
+    parameters = as_int(parameters, "parameters", minimum=1)
+    activations = as_int(activations, "activations", minimum=1)
+    parameter_copies = as_int(parameter_copies, "parameter_copies", minimum=1)
+    activation_copies = as_int(activation_copies, "activation_copies", minimum=1)
+    return parameter_copies * parameters / (activation_copies * activations)

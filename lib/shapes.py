@@ -79,10 +79,13 @@ def output_size(n, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False
     >>> output_size(28, 2, stride=2)
     14
 
-    "Same" padding keeps the size only for stride 1 and odd kernels:
+    Symmetric padding ``(k - 1) / 2`` keeps the size only for stride 1 and odd kernels; an
+    even kernel keeps it with uneven padding, ``(before, after)``:
 
     >>> output_size(28, 3, padding=1), output_size(28, 3, stride=2, padding=1)
     (28, 14)
+    >>> output_size(28, 4, padding=(1, 2))
+    28
     >>> output_size(5, 2, stride=2), output_size(5, 2, stride=2, ceil_mode=True)
     (2, 3)
     >>> output_size(3, 5)
@@ -219,7 +222,9 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     Returns
     -------
     (int, int)
-        ``(before, after)``.
+        ``(before, after)``, for one dimension. :func:`lib.conv2d` and
+        :func:`lib.pad2d` read a pair as ``(pad_h, pad_w)``, one number per dimension: give
+        them ``((before, after), (before, after))`` (top and bottom, left and right).
 
     Raises
     ------

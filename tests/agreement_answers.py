@@ -855,8 +855,14 @@ def c3_table():
         (
             "ints 0 and 1",
             "def c3_table():\n    return c3_connections().astype(int)",
-            OK,
-            "correct (",
+            BAD,
+            "the dtype is int64: the table must hold booleans",
+        ),
+        (
+            "floats 0.0 and 1.0",
+            "def c3_table():\n    return c3_connections().astype(float)",
+            BAD,
+            "the dtype is float64: the table must hold booleans",
         ),
         ("transposed", "def c3_table():\n    return c3_connections().T", BAD, "Table transposed"),
         (

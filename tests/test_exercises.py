@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 student_version = importlib.import_module("student_version")
 
 
-@pytest.mark.parametrize("name", ["student_version", "grade_runner", "grade"])
+@pytest.mark.parametrize("name", ["student_version", "grade_runner", "grade", "student_downloads"])
 def test_the_tools_docstring_examples(name):
     """tools/ is outside pytest's doctest paths: run their examples here."""
     failures, _ = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
@@ -509,3 +509,23 @@ def test_the_exercises_data_are_the_same_in_the_notebook_and_in_the_grader():
         exercise = chapter_exercises(chapter)[0].name
         with pytest.raises(AttributeError, match="not available while a submission is graded"):
             getattr(stand_in, exercise)
+
+
+CHAPTER_NOTEBOOKS = sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_published_student_version_is_current(chapter):
+    """chapters/student/ is what the website's buttons hand out: the chapter as it is,
+    solutions out. `make execute NB=<chapter>` rewrites it; this fails when it was not."""
+    published = ROOT / "chapters" / "student" / chapter.name
+    assert published.is_file(), f"{published} is missing: run make execute NB={chapter}"
+    fresh = nbformat.writes(student_version.student_version(nbformat.read(chapter, 4)))
+    assert published.read_text(encoding="utf-8") == fresh, (
+        f"{published} is older than {chapter.name}: run make execute NB={chapter}"
+    )
+
+
+def test_every_published_student_version_has_its_chapter():
+    published = {p.name for p in (ROOT / "chapters" / "student").glob("*.ipynb")}
+    assert published == {p.name for p in CHAPTER_NOTEBOOKS}

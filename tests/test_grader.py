@@ -517,6 +517,46 @@ def test_the_prelude_is_the_notebooks_imports():
     assert grade.imports_of(nb) == ["import numpy as np"]
 
 
+def test_the_check_step_imports_only_what_the_answer_cells_read():
+    prelude = [
+        "import numpy as np",
+        "import torch",
+        "import torch.nn.functional as F",
+        "from lib import conv2d, setup_notebook",
+        "from lib.exercises import chapter1 as ex",
+    ]
+    answers = ["def f(x):\n    return F.relu(torch.as_tensor(x)).numpy()", "y = ex.CORNER_IMAGE"]
+    assert grade.imports_needed(prelude, answers) == [
+        "import torch",
+        "import torch.nn.functional as F",
+        "from lib.exercises import chapter1 as ex",
+    ]
+    # Names reached indirectly, a star import, or a cell that cannot be parsed: keep all.
+    assert grade.imports_needed(prelude, ["f = globals()['np']"]) == prelude
+    assert grade.imports_needed(prelude, ["def f(:"]) == prelude
+    assert grade.imports_needed(["from numpy import *"], ["x = 1"]) == ["from numpy import *"]
+
+
+def test_only_the_run_step_trains_briefly(sandbox, tmp_path):
+    """The quick run of lib.training reaches the run step, never the check step."""
+    probe = "import os\nassert os.environ['CONVBOOK_QUICK_RUN'] == str({})"
+    child = sandbox._start("run", {"cells": [[0, probe.format(grade.QUICK_RUN_STEPS)]]}, tmp_path)
+    events, deadline = [], time.monotonic() + 60
+    while (event := child.event(deadline)) is not None:
+        events.append(event)
+    child.ending()
+    assert events == [{"event": "cell", "position": 0, "error": None}, {"event": "done"}]
+    code = "import os\nanswer = os.environ.get('CONVBOOK_QUICK_RUN', 'unset')"
+    assert run_answer(sandbox, code, tmp_path) == "unset"
+
+
+def test_the_saved_full_scale_runs_are_readable_in_the_sandbox(sandbox, tmp_path):
+    """Chapter 5 reads results/*.json: an honest notebook must not raise for want of it."""
+    code = "from lib.reproduce import RESULTS_FILE\nanswer = len(RESULTS_FILE.read_bytes())"
+    saved = ROOT / "results" / "lenet5_mnist.json"
+    assert run_answer(sandbox, code, tmp_path) == len(saved.read_bytes())
+
+
 def test_the_grader_refuses_an_output_folder_inside_the_submissions(tmp_path):
     grader = grade.Grader(1, isolation="unsandboxed")
     with pytest.raises(ValueError, match="inside"):

@@ -1,5 +1,7 @@
 """Every backward pass against torch.autograd, in float64 with a tight tolerance."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +10,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from test_pooling import _degenerate, _random_input, pool_cases
 
+import lib.convolution
 from lib import (
     avg_pool2d_grad,
     conv2d_grad_bias,
@@ -15,6 +18,7 @@ from lib import (
     conv2d_grad_weight,
     max_pool2d_grad,
 )
+from lib.gradients import GRAD_METHODS
 
 TIGHT = {"rtol": 1e-10, "atol": 1e-10}
 settings.register_profile("lib-gradients", max_examples=200, deadline=None)
@@ -49,6 +53,7 @@ def conv_cases(draw):
         "dilation": dilation,
         "groups": groups,
         "seed": draw(st.integers(0, 2**32 - 1)),
+        "dtype": draw(st.sampled_from([np.float64, np.float64, np.float32])),
     }
 
 
@@ -72,9 +77,11 @@ def _torch_conv(x, weight, bias, padding, **kwargs):
         "dilation": 1,
         "groups": 2,
         "seed": 0,
+        "dtype": np.float64,
     }
 )
 def test_conv2d_gradients_match_autograd(case):
+    """Both methods, in float64 (tightly) and float32 (to float32's rounding)."""
     rng = np.random.default_rng(case["seed"])
     x = torch.tensor(rng.standard_normal(case["input_shape"]), requires_grad=True)
     weight = torch.tensor(rng.standard_normal(case["weight_shape"]), requires_grad=True)
@@ -87,15 +94,30 @@ def test_conv2d_gradients_match_autograd(case):
     grad_output = rng.standard_normal(out.shape)
     out.backward(torch.from_numpy(grad_output))
 
-    grad_input = conv2d_grad_input(
-        grad_output, weight.detach().numpy(), case["input_shape"], **geometry
+    dtype = case["dtype"]
+    x_, weight_, grad_output_ = (
+        a.astype(dtype) for a in (x.detach().numpy(), weight.detach().numpy(), grad_output)
     )
-    grad_weight = conv2d_grad_weight(
-        x.detach().numpy(), grad_output, case["weight_shape"], **geometry
-    )
-    np.testing.assert_allclose(grad_input, x.grad.numpy(), **TIGHT)
-    np.testing.assert_allclose(grad_weight, weight.grad.numpy(), **TIGHT)
-    np.testing.assert_allclose(conv2d_grad_bias(grad_output), bias.grad.numpy(), **TIGHT)
+    for method in GRAD_METHODS:
+        grad_input = conv2d_grad_input(
+            grad_output_, weight_, case["input_shape"], **geometry, method=method
+        )
+        grad_weight = conv2d_grad_weight(
+            x_, grad_output_, case["weight_shape"], **geometry, method=method
+        )
+        assert grad_input.dtype == grad_weight.dtype == dtype
+        _close(grad_input, x.grad.numpy())
+        _close(grad_weight, weight.grad.numpy())
+    _close(conv2d_grad_bias(grad_output_), bias.grad.numpy())
+
+
+def _close(got, expected):
+    """Equal within float64's rounding, or float32's (relative to the largest value)."""
+    if got.dtype == np.float64:
+        np.testing.assert_allclose(got, expected, **TIGHT)
+    else:
+        scale = max(1.0, np.abs(expected).max())
+        np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5 * scale)
 
 
 def test_conv2d_gradients_of_a_single_map_match_the_batched_form():
@@ -116,6 +138,36 @@ def test_conv2d_gradients_of_a_single_map_match_the_batched_form():
         conv2d_grad_weight(x, grad_output, weight.shape, **geometry), batched[0, 0]
     )
     assert conv2d_grad_bias(grad_output) == pytest.approx(grad_output.sum())
+
+
+@pytest.mark.parametrize("function", ["grad_input", "grad_weight"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_working_memory_of_the_gradients_stays_within_the_budget(monkeypatch, function, stride):
+    """As conv2d's (test_convolution.py): a large image is worked through in strips of rows."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 2, 500, 500))  # 3.8 MiB
+    weight = rng.standard_normal((2, 2, 5, 5))
+    geometry = {"stride": stride, "padding": 4}
+    out_size = (500 + 8 - 5) // stride + 1
+    grad_output = rng.standard_normal((1, 2, out_size, out_size))
+
+    def gradient(method="im2col"):
+        if function == "grad_input":
+            return conv2d_grad_input(grad_output, weight, x.shape, **geometry, method=method)
+        return conv2d_grad_weight(x, grad_output, weight.shape, **geometry, method=method)
+
+    expected = gradient("convolution")
+    budget = 2**20
+    monkeypatch.setattr(lib.convolution, "MAX_WORKING_MEMORY", budget)
+    monkeypatch.setattr(lib.convolution, "IM2COL_PIECE", budget // 4)
+    tracemalloc.start()
+    try:
+        got = gradient()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - got.nbytes < 2 * budget
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9)
 
 
 def test_conv2d_grad_input_is_zero_where_no_window_reached():
@@ -207,6 +259,7 @@ def _conv_call(function, **changes):
         ({"groups": 4}, ValueError, "groups"),
         ({"groups": 0}, ValueError, "groups"),
         ({"stride": 2, "padding": "same"}, ValueError, "same"),
+        ({"method": "fft"}, ValueError, "method"),
     ],
 )
 def test_conv_gradients_reject_bad_arguments(function, changes, error, name):

@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lib.convolution import conv2d
 from lib.invariance import (
     EDGE_KERNELS,
     aliasing_error,
@@ -15,6 +16,7 @@ from lib.invariance import (
     shift,
     shift_change,
 )
+from lib.kernels import binomial
 
 
 def torch_features(images, pooling, kernel_size=2):
@@ -222,3 +224,34 @@ def test_aliasing_error_sees_the_stripes_and_refuses_bad_input():
         aliasing_error(stripes, (1,), measure="phase")
     with pytest.raises(ValueError, match="pooling"):
         aliasing_error(stripes, (1,), "global")
+
+
+def test_binomial_is_pascals_row_and_blurs_stripes_to_grey():
+    assert np.array_equal(binomial(5)[2] * 256, [6, 24, 36, 24, 6])
+    stripes = np.tile([1.0, 0.0], 6)[None].repeat(12, axis=0)
+    blurred = conv2d(stripes, binomial(5))
+    np.testing.assert_allclose(blurred, 0.5)
+    with pytest.raises(ValueError, match="size"):
+        binomial(0)
+
+
+def test_the_margin_moves_digits_on_the_pooling_grid_and_is_checked():
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 6, 6)) * (rng.random((3, 6, 6)) > 0.6)
+    # A blank border as wide as the window minus one, as a digit has: the 2x2 filter's
+    # widened maps then stay inside its output.
+    images = np.pad(images, ((0, 0), (1, 1), (1, 1)))
+    # The stride-1 filter is equivariant: the frame's width does not matter.
+    a = shift_change(images, (0, 1), "max", stride=1, margin=2)
+    b = shift_change(images, (0, 1), "max", stride=1, margin=3)
+    np.testing.assert_allclose(a, b, atol=1e-12)
+    with pytest.raises(ValueError, match="margin must be at least"):
+        shift_change(images, (0, 3), "max", margin=3)
+
+
+def test_aliasing_error_with_a_margin_equals_the_run_with_those_shifts():
+    rng = np.random.default_rng(1)
+    images = np.pad(rng.random((2, 6, 6)), ((0, 0), (1, 1), (1, 1)))
+    full = aliasing_error(images, (0, 1, 2, 3))
+    part = aliasing_error(images, (1, 2), margin=4)
+    np.testing.assert_array_equal(part, full[1:3])

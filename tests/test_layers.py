@@ -15,6 +15,7 @@ from lib import conv2d  # noqa: E402
 from lib.feature_maps import show_filters, show_maps, show_table  # noqa: E402
 from lib.layers import (  # noqa: E402
     LayerCost,
+    break_even_batch,
     connection_mask,
     conv2d_cost,
     expand_groups,
@@ -261,3 +262,18 @@ def test_merge_convolutions_matches_two_torch_layers(seed):
 def test_merge_convolutions_checks_the_channels():
     with pytest.raises(ValueError, match="weight2 must read the 4 channels"):
         merge_convolutions(np.zeros((4, 1, 3, 3)), np.zeros((2, 3, 3, 3)))
+
+
+def test_break_even_batch_balances_the_two_memories():
+    parameters, activations = 1_000, 30
+    batch = break_even_batch(parameters, activations, parameter_copies=3, activation_copies=2)
+    assert batch * 2 * activations == pytest.approx(3 * parameters)
+    assert break_even_batch(parameters, activations) == pytest.approx(parameters / activations)
+
+
+@pytest.mark.parametrize("name", ["parameters", "activations", "parameter_copies"])
+def test_break_even_batch_refuses_counts_below_one(name):
+    arguments = {"parameters": 10, "activations": 5, "parameter_copies": 1}
+    arguments[name] = 0
+    with pytest.raises(ValueError, match=name):
+        break_even_batch(**arguments)

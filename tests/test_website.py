@@ -477,8 +477,14 @@ def test_download_and_launch_buttons(page_path):
     if page_path.startswith("chapters/") and (ROOT / page_path).with_suffix(".ipynb").is_file():
         name = Path(page_path).with_suffix(".ipynb").name
         assert re.search(rf'href="[^"]*_sources/[^"]*{re.escape(name)}"', html), "download"
-        assert "colab.research.google.com/github/" in html
-        assert "mybinder.org/v2/gh/" in html
+        # What a student downloads or opens is the student version: no solutions.
+        colab = re.findall(r'href="(https://colab\.research\.google\.com/github/[^"]*)"', html)
+        binder = re.findall(r'href="(https://mybinder\.org/v2/gh/[^"]*)"', html)
+        assert colab and binder
+        assert all(url.endswith(f"/chapters/student/{name}") for url in colab + binder)
+        downloaded = (SITE / "_sources" / "chapters" / name).read_text(encoding="utf-8")
+        assert downloaded == (ROOT / "chapters" / "student" / name).read_text(encoding="utf-8")
+        assert "BEGIN SOLUTION" not in downloaded
 
 
 def test_accessibility_audit(visits, page_path):

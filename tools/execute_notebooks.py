@@ -251,12 +251,17 @@ def execute(path: Path) -> list[str]:
         The problems that kept it from being stored; empty when it was stored.
     """
     nb = nbformat.read(path, as_version=4)
-    if path.resolve().parent == CHAPTERS:
+    chapter = path.resolve().parent == CHAPTERS
+    if chapter:
         with_colab_cell(nb)
     problems = run(nb, path.parent)
     if not problems:
         nbformat.validate(nb)
         nbformat.write(nb, path)
+        if chapter:  # the copy the website's buttons hand out, without the solutions
+            from student_version import publish_student_version
+
+            publish_student_version(path.resolve())
     return problems
 
 

@@ -104,6 +104,10 @@ LEVELS = ("bwrap-root", "bwrap-user", "unsandboxed")
 UNSANDBOXED_FLAG = "--unsandboxed"
 #: Where the two scripts of the sandbox are, inside it.
 GRADER_DIR = "/run/grader"
+#: Mini-batches per epoch of each training cell when the run step runs a notebook (the
+#: quick run of :mod:`lib.training`): the run step only reports which cells raise, and
+#: chapter 5's full training would cost minutes per student. ``--full-run`` turns it off.
+QUICK_RUN_STEPS = 2
 
 
 @dataclass
@@ -428,6 +432,11 @@ def bwrap_argv(level, mode, config, limits, mpl_cache=None):
         binds.append((sys.prefix, sys.prefix))
     library = LIB  # the lib this process imports, where the runner will import it too
     binds.append((str(library), str(library)))
+    # The saved full-scale runs that chapters 5 and 6 read (lib.reproduce.RESULTS_FILE):
+    # published numbers, no secret; without them an honest notebook's cells would raise.
+    saved_runs = library.parent / "results"
+    if saved_runs.is_dir():
+        binds.append((str(saved_runs), str(saved_runs)))
     mounted = {"/", "/tmp", "/dev", "/dev/shm", "/proc"}  # made above: keep their modes (1777)
     parents = {str(p) for _, d in binds for p in Path(d).parents if str(p) not in mounted}
     for parent in sorted(parents, key=lambda p: p.count("/")):
@@ -801,6 +810,61 @@ def imports_of(nb):
     return list(dict.fromkeys(statements))
 
 
+# Names through which a cell can reach a global it never spells out: with any of them in
+# an answer cell, the check step keeps every import, as the notebook had them.
+_INDIRECT_NAMES = frozenset(
+    {"eval", "exec", "globals", "vars", "locals", "__import__", "get_ipython"}
+)
+
+
+def _bound_names(statement):
+    """The names an import statement binds (None for ``from x import *``)."""
+    tree = _parse(statement)
+    node = tree.body[0] if tree is not None and tree.body else None
+    if not isinstance(node, ast.Import | ast.ImportFrom):
+        return None
+    names = set()
+    for alias in node.names:
+        if alias.name == "*":
+            return None
+        names.add(alias.asname or alias.name.split(".")[0])
+    return names
+
+
+def imports_needed(prelude, answer_sources):
+    """The import statements of ``prelude`` that bind a name the answer cells read.
+
+    The check step runs only the answer cells, so it needs only the imports they use:
+    skipping the others (torch, matplotlib, scikit-image, in most chapters) saves seconds
+    per submission. An import is kept when any name it binds is read anywhere in the
+    answer cells, function bodies included, where Python looks names up when they run;
+    every import is kept when a cell cannot be parsed or reaches names indirectly
+    (``eval``, ``globals``, ...). An answer therefore finds each name the notebook gave
+    it, as the notebook's own ``check()`` does.
+
+    Examples
+    --------
+    >>> imports_needed(["import numpy as np", "import torch"], ["f = lambda x: np.sum(x)"])
+    ['import numpy as np']
+    >>> imports_needed(["import numpy as np", "import torch"], ["f = eval('torch')"])
+    ['import numpy as np', 'import torch']
+    """
+    read = set()
+    for source in answer_sources:
+        tree = _parse(source)
+        if tree is None:
+            return list(prelude)
+        read |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    if read & _INDIRECT_NAMES:
+        return list(prelude)
+    kept = []
+    for statement in prelude:
+        bound = _bound_names(statement)
+        if bound is None or bound & read:
+            kept.append(statement)
+    return kept
+
+
 # --- grading ----------------------------------------------------------------------------------
 
 
@@ -847,6 +911,7 @@ class Row:
     reason: str = ""
     notes: list = field(default_factory=list)
     run_errors: list = field(default_factory=list)
+    quick_run: int | None = None  # mini-batches per epoch of the run step's training
     flags: list = field(default_factory=list)  # for the instructor to decide
     scores: dict = field(default_factory=dict)  # points earned, by exercise
 
@@ -865,6 +930,9 @@ class Grader:
         How many submissions are graded at the same time.
     run_notebook : bool, optional
         Whether to run each notebook top to bottom (step 1). Default True.
+    quick_run : int or None, optional
+        Mini-batches per epoch of every training loop in step 1 (see
+        :data:`QUICK_RUN_STEPS`); None trains fully. Default :data:`QUICK_RUN_STEPS`.
     watch : list of Path, optional
         Folders whose files must not change while submissions run; a change is reported.
         Default: the submissions, ``lib`` and ``tools``.
@@ -880,6 +948,7 @@ class Grader:
         isolation="auto",
         jobs=2,
         run_notebook=True,
+        quick_run=QUICK_RUN_STEPS,
         watch=None,
         scheme=None,
     ):
@@ -891,6 +960,7 @@ class Grader:
         self.level = detect_isolation(isolation)
         self.jobs = max(1, int(jobs))
         self.run_notebook = run_notebook
+        self.quick_run = quick_run
         self.watch = watch
         self._ids = count()
         self.mpl_cache = None
@@ -930,6 +1000,8 @@ class Grader:
             "file_bytes": self.limits.file_mb * 2**20,
             "processes": self.limits.processes,
             "cpu_seconds": int(timeout) + 10,
+            # the run step only looks for cells that raise: training cells train briefly
+            "quick_run": self.quick_run if mode == "run" else None,
         }
         script = [sys.executable, "-I", str(TOOLS / "grade_sandbox.py")]
         if self.level == "unsandboxed":
@@ -985,6 +1057,7 @@ class Grader:
             row.notebook_run = "no code cells"
             return
         child = self._start("run", {"cells": cells}, scratch)
+        row.quick_run = self.quick_run
         deadline = time.monotonic() + self.limits.run_seconds
         expected = [position for position, _ in cells]
         seen, done, stopped = 0, False, None
@@ -1024,7 +1097,7 @@ class Grader:
         for name in records:  # not regraded: its cell runs, for what later answers use
             if self.only_exercises is not None and name not in self.only_exercises:
                 records[name].done = True
-        prelude = imports_of(nb)
+        prelude = imports_needed(imports_of(nb), [found[1] for found in cells.values()])
         while True:
             pending = [e for e in order if not records[e.name].done]
             if not pending:
@@ -1397,6 +1470,7 @@ def row_data(row):
         "reason": row.reason,
         "notes": row.notes,
         "run_errors": [list(e) for e in row.run_errors],
+        "quick_run": row.quick_run,
         "flags": row.flags,
     }
 
@@ -1420,6 +1494,7 @@ def read_rows(out):
             row.notebook_run, row.reason = item["notebook_run"], item["reason"]
             row.notes, row.flags = list(item["notes"]), list(item["flags"])
             row.run_errors = [tuple(e) for e in item["run_errors"]]
+            row.quick_run = item.get("quick_run")
             rows[row.file] = row
         return rows
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -1454,6 +1529,7 @@ def merge_rows(rows, todo, previous, only_exercises, exercises):
         ]
         row.scores = {**old.scores, **row.scores}
         row.notebook_run, row.run_errors = old.notebook_run, old.run_errors
+        row.quick_run = old.quick_run
 
         def kept(text):
             return not any(text.startswith(f"{name}") for name in only_exercises)
@@ -1546,6 +1622,12 @@ def feedback_text(row, total, level, chapter):
             wrap(
                 "Your notebook, run top to bottom in the grading sandbox: "
                 f"{clean(row.notebook_run, 600)}."
+                + (
+                    f" (In this run, training stops after {row.quick_run} mini-batches per "
+                    "epoch: it only looks for cells that raise, and no score depends on it.)"
+                    if row.quick_run
+                    else ""
+                )
             ),
         ]
         lines += [
@@ -1608,6 +1690,12 @@ def main(argv=None):
         "--no-run", action="store_true", help="skip running each notebook top to bottom (faster)"
     )
     parser.add_argument(
+        "--full-run",
+        action="store_true",
+        help=f"train fully when running each notebook (default: {QUICK_RUN_STEPS} mini-batches "
+        "per epoch, enough to see that the training cells run)",
+    )
+    parser.add_argument(
         "--weights",
         type=Path,
         help="points per exercise (JSON); default grading/chapterN.json, else 1 each",
@@ -1643,6 +1731,7 @@ def main(argv=None):
             isolation="unsandboxed" if args.unsandboxed else args.isolation,
             jobs=args.jobs,
             run_notebook=not args.no_run,
+            quick_run=None if args.full_run else QUICK_RUN_STEPS,
             scheme=scheme,
         )
         rows = grader.grade(folder, out, students=args.student, exercises=args.exercise)

@@ -60,8 +60,11 @@ def set_limits(config):
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
-def environment(workdir, python):
+def environment(workdir, python, quick_run=None):
+    """The runner's whole environment: nothing of the grader's own is passed on."""
+    extra = {"CONVBOOK_QUICK_RUN": str(int(quick_run))} if quick_run else {}
     return {
+        **extra,
         "PATH": os.path.dirname(python) + ":/usr/bin:/bin",
         "HOME": workdir,
         "TMPDIR": "/tmp" if workdir == WORKDIR else workdir,
@@ -121,7 +124,8 @@ def run_runner(config, workdir):
     if child == 0:
         try:
             os.chdir(workdir)
-            os.execve(argv[0], argv, environment(workdir, config["python"]))
+            quick_run = config.get("quick_run")
+            os.execve(argv[0], argv, environment(workdir, config["python"], quick_run))
         except BaseException as error:
             print(f"grade_sandbox: cannot start the runner: {error!r}", file=sys.stderr)
         finally:

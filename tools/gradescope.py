@@ -113,7 +113,8 @@ def build(chapter, out=None):
             add_text(f"grading/{points.name}", points.read_text(encoding="utf-8"))
         for name in TOOLS:
             add_text(f"tools/{name}", (ROOT / "tools" / name).read_text(encoding="utf-8"))
-        for path in sorted((ROOT / "lib").rglob("*")):
+        saved_runs = sorted((ROOT / "results").glob("*.json"))  # what chapters 5 and 6 read
+        for path in sorted((ROOT / "lib").rglob("*")) + saved_runs:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 info = zipfile.ZipInfo(str(path.relative_to(ROOT)), date_time=(2026, 1, 1, 0, 0, 0))
                 info.external_attr = 0o100644 << 16

@@ -46,6 +46,10 @@ from nbgrader.preprocessors import (
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 STUDENT = ROOT / "student"
+#: The student versions kept in the repository (``make execute`` refreshes them): what the
+#: website's Colab, Binder and download buttons hand out, so that a student who opens a
+#: chapter from the website gets its exercises without their solutions.
+PUBLISHED = CHAPTERS / "student"
 
 #: The tag of cells that only the instructor's version keeps.
 INSTRUCTOR_ONLY = "instructor-only"
@@ -361,6 +365,25 @@ def run_problems(path: Path) -> list[str]:
             if not verdicts or not all(": not attempted" in line for line in verdicts):
                 problems.append(f"cell {index}: check does not say 'not attempted': {text!r}")
     return problems
+
+
+def publish_student_version(path: Path, out_dir: Path = PUBLISHED) -> Path:
+    """Write the published student version of the chapter at ``path`` (always replaced).
+
+    Unlike :func:`write_student_version`, which guards a student's work, this copy belongs
+    to the book: ``make execute`` rewrites it whenever it stores a chapter's outputs, and a
+    test checks that each one equals a fresh student version of its chapter.
+
+    Returns
+    -------
+    Path
+        The published copy, ``chapters/student/<name>.ipynb``.
+    """
+    nb = nbformat.read(path, as_version=4)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / path.name
+    target.write_text(nbformat.writes(student_version(nb)), encoding="utf-8")
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:

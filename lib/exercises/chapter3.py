@@ -35,6 +35,7 @@ from lib.exercises.checker import (
     FunctionExercise,
     Mistake,
     ValueExercise,
+    array_problem,
     make_progress,
     show,
     type_name,
@@ -487,12 +488,36 @@ def _no_wraparound():
     return table
 
 
+def _c3_table_problem(output, expected, args):
+    """array_problem, and then the dtype: a connection table holds booleans.
+
+    A table of 0 and 1 (integers or floats) has the right values, but used as an index,
+    ``x[:, table[j]]``, it does not mask, so it is refused by name.
+
+    >>> _c3_table_problem(c3_connections().astype(int), c3_connections(), ()) is not None
+    True
+    >>> _c3_table_problem(c3_connections(), c3_connections(), ()) is None
+    True
+    """
+    problem = array_problem(output, expected)
+    if problem is None and output.dtype != np.bool_:
+        return (
+            f"the values are right, but the dtype is {output.dtype}: the table must hold "
+            "booleans (dtype bool). Used as an index, x[:, table[j]], a table of 0 and 1 "
+            "does not mask: integers pick channels 0 and 1, floats raise an IndexError. "
+            "Make it with np.zeros((16, 6), dtype=bool), or convert it with "
+            "table.astype(bool)"
+        )
+    return problem
+
+
 c3_table = FunctionExercise(
     "c3_table",
     "ch3-ex-c3-table",
     reference=_c3_reference,
     model=_c3_table_model,
     make_cases=lambda rng, hidden: [Case((), "the call c3_table()")],
+    problem=_c3_table_problem,
     mistakes=[
         Mistake(
             "table transposed",
