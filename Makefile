@@ -18,7 +18,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 .PHONY: book pdf setup lab serve test test-slow test-website test-portability lint format execute \
-	bench reproduce reproduce-seeds reproduce-numpy student grade autograder lock clean help
+	bench reproduce reproduce-seeds reproduce-numpy ablation student grade autograder lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
@@ -35,6 +35,7 @@ help:
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
 	@echo "make reproduce-numpy  the same two runs trained by lib.numpy_nn, NumPy only (see results/lenet5_mnist_numpy.json)"
+	@echo "make ablation   chapter 5's one-change-at-a-time comparison on the packaged sample"
 	@echo "make student  the student version of the chapters into student/ (NB=... for one, OUT=...)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
 	@echo "make lock     pin requirements.in again into requirements.txt"
@@ -132,6 +133,11 @@ reproduce-seeds: $(INSTALLED)
 	  $(PY) -m lib.reproduce --seed $$seed && \
 	  $(PY) -m lib.reproduce --distortions --seed $$seed || exit 1; \
 	done
+
+# Chapter 5's one-change-at-a-time comparison of LeNet5 and LeNet5Modern on the packaged
+# sample, judged on held-out digits: writes results/lenet5_ablation.json.
+ablation: $(INSTALLED)
+	$(PY) -m lib.ablation
 
 clean:
 	rm -rf _build $(VENV)

@@ -381,6 +381,85 @@ def parameter_table(model):
     return rows
 
 
+def _connections(module, output):
+    """Connections of one layer whose output has shape ``output``: every (input, unit)
+    link plus one per bias, counted once per unit that uses it (as the paper counts)."""
+    units = int(np.prod(output))
+    if isinstance(module, nn.Conv2d):
+        # At each output position, the units of all maps together read every tap of
+        # every kernel (only the table's kernels, for C3) and one bias each.
+        taps = int(module.mask.sum().item()) if isinstance(module, MaskedConv2d) else None
+        taps = module.weight.numel() if taps is None else taps
+        biases = module.out_channels if module.bias is not None else 0
+        return output[1] * output[2] * (taps + biases)
+    if isinstance(module, Subsampling):
+        return units * (module.kernel_size**2 + 1)  # the window's values and the bias
+    if isinstance(module, nn.MaxPool2d | nn.AvgPool2d):
+        k = module.kernel_size
+        return units * (k * k if isinstance(k, int) else k[0] * k[1])  # no bias
+    if isinstance(module, nn.Linear):
+        return module.out_features * (module.in_features + (module.bias is not None))
+    if isinstance(module, EuclideanRBF):
+        return int(module.prototypes.numel())  # each unit reads all of F6, no bias
+    raise TypeError(f"connection_table does not know the layer type {type(module).__name__}")
+
+
+def connection_table(model):
+    """Connections and trainable parameters per layer: weight sharing, in numbers.
+
+    A connection is one link from an input (or a bias) to one unit, counted as the paper
+    counts them (section II-B): C1's 4,704 units each read 25 pixels and a bias, so C1
+    has 4,704 x 26 = 122,304 connections, but its 156 parameters are shared by all of
+    them. The paper's total, 340,908, is the sum of this table for :class:`LeNet5` (the
+    paper gives no count for the output layer; 10 x 84 = 840 makes up its total).
+
+    Parameters
+    ----------
+    model : LeNet5 or LeNet5Modern
+
+    Returns
+    -------
+    list of dict
+        ``{"layer": ..., "connections": ..., "parameters": ...}`` per layer, then a
+        ``"total"`` row.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` has no ``layer_names``, or a layer is of a type it does not know.
+
+    Examples
+    --------
+    >>> for row in connection_table(LeNet5()):
+    ...     print(f"{row['layer']:>6} {row['connections']:>8,} {row['parameters']:>7,}")
+        C1  122,304     156
+        S2    5,880      12
+        C3  151,600   1,516
+        S4    2,000      32
+        C5   48,120  48,120
+        F6   10,164  10,164
+    output      840       0
+     total  340,908  60,000
+    """
+    shapes = {row["layer"]: row["output"] for row in shape_table(model, check=False)}
+    rows = [
+        {
+            "layer": _layer_label(name),
+            "connections": _connections(module, shapes[_layer_label(name)]),
+            "parameters": count_trainable(module),
+        }
+        for name, module in _layers(model)
+    ]
+    rows.append(
+        {
+            "layer": "total",
+            "connections": sum(row["connections"] for row in rows),
+            "parameters": sum(row["parameters"] for row in rows),
+        }
+    )
+    return rows
+
+
 def _layer_output_shape(module, shape):
     """The output shape of one layer for an input of ``shape``, by the output-size
     formula; (C, H, W) for maps, (F,) for vectors."""

@@ -14,6 +14,7 @@ from lib.models import (
     ScaledTanh,
     Subsampling,
     c3_connections,
+    connection_table,
     digit_prototypes,
     lenet5_loss,
     parameter_table,
@@ -32,6 +33,15 @@ PAPER_PARAMETERS = {
     "output": 0,
     "total": 60000,
 }
+
+#: The paper's section II-B: connections of each layer ("C1 ... has 156 trainable parameters,
+#: and 122,304 connections", ...; F6 "has 10,164 trainable parameters") and the total, "340,908
+#: connections, but only 60,000 trainable free parameters". The paper gives no count for
+#: the output layer; the total leaves 840 for it, 10 units x 84 inputs.
+PAPER_CONNECTIONS = {
+    "C1": 122304, "S2": 5880, "C3": 151600, "S4": 2000, "C5": 48120, "F6": 10164,
+    "output": 840, "total": 340908,
+}  # fmt: skip
 
 #: The paper's Table I, column by column: the S2 maps each C3 map reads.
 PAPER_C3 = [
@@ -207,3 +217,44 @@ def test_hooks_are_removed(model):
 def test_predictions():
     assert LeNet5.predict(torch.tensor([[3.0, 1.0, 2.0]])).tolist() == [1]  # nearest
     assert LeNet5Modern.predict(torch.tensor([[3.0, 1.0, 2.0]])).tolist() == [0]  # largest
+
+
+def test_connections_per_layer_are_the_papers(model):
+    rows = connection_table(model)
+    assert {row["layer"]: row["connections"] for row in rows} == PAPER_CONNECTIONS
+    assert {row["layer"]: row["parameters"] for row in rows} == PAPER_PARAMETERS
+
+
+def _links(layer, input_shape):
+    """Connections counted without the formula: the nonzero entries of the layer's
+    Jacobian (one per input a unit reads; random weights are nonzero) plus one bias per
+    unit that has one."""
+    torch.manual_seed(0)
+    x = torch.randn(1, *input_shape)
+    jacobian = torch.autograd.functional.jacobian(layer, x, vectorize=True)
+    units = jacobian.shape[1 : jacobian.dim() - len(input_shape) - 1]
+    biased = int(np.prod(units)) if getattr(layer, "bias", None) is not None else 0
+    return int((jacobian != 0).sum()) + biased
+
+
+@pytest.mark.parametrize(
+    ("layer", "input_shape"),
+    [
+        ("c1", (1, 32, 32)),
+        ("s2", (6, 28, 28)),
+        ("c3", (6, 14, 14)),
+        ("s4", (16, 10, 10)),
+        ("c5", (16, 5, 5)),
+        ("f6", (120,)),
+        ("output", (84,)),
+    ],
+)
+@pytest.mark.parametrize("model_class", [LeNet5, LeNet5Modern])
+@pytest.mark.slow  # C1's Jacobian has 4,704 x 1,024 entries: seconds each, more under load
+def test_connections_are_the_jacobians_links(model_class, layer, input_shape):
+    model = model_class()
+    if isinstance(getattr(model, layer), nn.MaxPool2d):
+        pytest.skip("a max's Jacobian reads only the window's arg-max, not its 4 inputs")
+    counted = {row["layer"]: row["connections"] for row in connection_table(model)}
+    label = "output" if layer == "output" else layer.upper()
+    assert counted[label] == _links(getattr(model, layer), input_shape)

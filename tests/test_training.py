@@ -232,11 +232,12 @@ def test_load_results(tmp_path):
     for name in ("plain", "distortions"):
         run = results["runs"][name]
         assert run["paper_error_percent"] == reproduce.PAPER_ERROR[name]
-        # Saved before lib.reproduce held out validation digits: the curves are of the
-        # test digits. A re-run writes "validation_error_percent" instead (chapter 5 says so).
-        curves = run["curves"]
-        curve = curves.get("validation_error_percent", curves.get("test_error_percent"))
-        assert len(curve) == run["epochs"]
+        # The stored runs hold out 5,000 training digits and record the error on those
+        # after every epoch; the test digits are used once, so there is no test curve.
+        assert "test_error_percent" not in run["curves"]
+        assert reproduce.error_curve(run)[0] == "validation"
+        assert len(run["curves"]["validation_error_percent"]) == run["epochs"]
+        assert (run["training_digits"], run["validation_digits"]) == (55000, 5000)
     assert reproduce.MNIST_PAGE_ERRORS["LeNet-5"] == reproduce.PAPER_ERROR["plain"]
     with pytest.raises(FileNotFoundError, match="path: no results file"):
         reproduce.load_results(tmp_path / "missing.json")
@@ -250,7 +251,8 @@ def test_seed_runs_differ_from_the_main_runs_in_their_seed_only():
         assert sorted(runs) == sorted(main)
         for name, run in runs.items():
             assert run["seed"] == seed and main[name]["seed"] == 0
-            for key in ("network", "epochs", "training", "paper_error_percent"):
+            keys = ("network", "epochs", "training", "paper_error_percent", "distortions")
+            for key in keys + ("training_digits", "validation_digits"):
                 assert run[key] == main[name][key], (seed, name, key)
             assert run["test_errors"].endswith("of 10000")
 
