@@ -925,9 +925,9 @@ def test_partial_credit_is_the_share_of_hidden_cases_right():
     runner = importlib.import_module("grade_runner")
     reference = importlib.import_module("lib.exercises.chapter1").cross_correlate2d.reference
 
-    def square_only(image, kernel):  # right when the kernel is square, else zeros
-        value = reference(image, kernel)
-        return value if kernel.shape[0] == kernel.shape[1] else np.zeros_like(value)
+    def square_only(image, kernel):  # right when the kernel is square, else off by one
+        value = reference(image, kernel)  # (zeros could be right: a hidden case may be zero)
+        return value if kernel.shape[0] == kernel.shape[1] else value + 1
 
     exercise = grade.chapter_exercises(1)[2]
     for partial in (False, True):
