@@ -17,11 +17,12 @@ that a stored chapter holds no bars and nbval compares nothing that changes from
 run: under pytest (nbval's kernels inherit its ``PYTEST_CURRENT_TEST``), and wherever the
 environment variable ``CONVBOOK_PROGRESS`` is ``0`` (set it for ``make execute``).
 
-A *quick run* (the environment variable ``CONVBOOK_QUICK_RUN`` set to a number of steps
-``n``) trains every epoch on its first ``n`` mini-batches only. The grader sets it when it
-runs a submitted notebook top to bottom to see which cells raise: every training cell
-still runs its code, in seconds instead of minutes, and no score depends on what it
-learns (the grader's feedback says so). Nothing else ever sets it.
+A *quick run* (the environment variable ``CONVBOOK_QUICK_RUN`` set to a number ``n``)
+trains every epoch on its first ``n`` mini-batches only, and renders only the first ``n``
+frames of each animation (:func:`lib.animation.animation_html`). The grader sets it when
+it runs a submitted notebook top to bottom to see which cells raise: every cell still runs
+its code, in seconds instead of minutes, and no score depends on what it learns or draws
+(the grader's feedback says so). Nothing else ever sets it.
 """
 
 import math

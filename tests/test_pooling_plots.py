@@ -53,6 +53,13 @@ def test_animation_has_one_frame_per_output_and_plays_offline():
     assert "https://" not in html
 
 
+def test_a_quick_run_renders_only_the_first_frames(monkeypatch):
+    """The grader's run step (CONVBOOK_QUICK_RUN=2) draws 2 of the 9 frames."""
+    monkeypatch.setenv("CONVBOOK_QUICK_RUN", "2")
+    html = animation_html(pooling_window_animation(X5, 2, ceil_mode=True), alt="window").data
+    assert html.count("data:image/png;base64") == 2
+
+
 def test_widget_builds_and_survives_bad_settings(capsys):
     widget = pooling_window_widget(X5)
     controls, _ = widget.children

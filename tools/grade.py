@@ -104,9 +104,10 @@ LEVELS = ("bwrap-root", "bwrap-user", "unsandboxed")
 UNSANDBOXED_FLAG = "--unsandboxed"
 #: Where the two scripts of the sandbox are, inside it.
 GRADER_DIR = "/run/grader"
-#: Mini-batches per epoch of each training cell when the run step runs a notebook (the
-#: quick run of :mod:`lib.training`): the run step only reports which cells raise, and
-#: chapter 5's full training would cost minutes per student. ``--full-run`` turns it off.
+#: Mini-batches per epoch of each training cell, and frames of each animation, when the
+#: run step runs a notebook (the quick run of :mod:`lib.training`): the run step only
+#: reports which cells raise, and chapter 5's full training would cost minutes per
+#: student. ``--full-run`` turns it off.
 QUICK_RUN_STEPS = 2
 
 
@@ -1624,7 +1625,8 @@ def feedback_text(row, total, level, chapter):
                 f"{clean(row.notebook_run, 600)}."
                 + (
                     f" (In this run, training stops after {row.quick_run} mini-batches per "
-                    "epoch: it only looks for cells that raise, and no score depends on it.)"
+                    f"epoch and animations after {row.quick_run} frames: it only looks for "
+                    "cells that raise, and no score depends on it.)"
                     if row.quick_run
                     else ""
                 )
@@ -1692,8 +1694,9 @@ def main(argv=None):
     parser.add_argument(
         "--full-run",
         action="store_true",
-        help=f"train fully when running each notebook (default: {QUICK_RUN_STEPS} mini-batches "
-        "per epoch, enough to see that the training cells run)",
+        help="train fully and draw every animation frame when running each notebook "
+        f"(default: {QUICK_RUN_STEPS} mini-batches per epoch and {QUICK_RUN_STEPS} frames, "
+        "enough to see that the cells run)",
     )
     parser.add_argument(
         "--weights",
