@@ -164,14 +164,17 @@ class LeNet5Variant(nn.Module):
             return F.relu(layer(x)) if self.relu_after_subsampling else layer(x)
         return self.squash(layer(x))
 
-    def subsampled(self, input):
-        """The outputs of S2 and S4, after whatever activation follows them."""
-        s2 = self._pool(self.s2, self._act(self.c1(input)))
-        return s2, self._pool(self.s4, self._act(self.c3(s2)))
+    def activations(self, input):
+        """The outputs of C1 to C5, each after whatever activation follows it."""
+        maps = {"C1": self._act(self.c1(input))}
+        maps["S2"] = self._pool(self.s2, maps["C1"])
+        maps["C3"] = self._act(self.c3(maps["S2"]))
+        maps["S4"] = self._pool(self.s4, maps["C3"])
+        maps["C5"] = self._act(self.c5(maps["S4"]))
+        return maps
 
     def forward(self, input):
-        _, x = self.subsampled(input)
-        x = self._act(self.c5(x)).flatten(1)
+        x = self.activations(input)["C5"].flatten(1)
         x = self.f6(x)
         x = F.relu(x) if (self.relu and self.linear_output) else self.squash(x)
         return self.output(x)
@@ -188,7 +191,7 @@ class LeNet5Variant(nn.Module):
 
 
 def dead_maps(model, images):
-    """How many S2 and S4 maps of a :class:`LeNet5Variant` are zero on every image.
+    """How many maps of C1 to C5 of a :class:`LeNet5Variant` are zero on every image.
 
     Such a map passes nothing on and, behind a ReLU, gets no gradient: with no weight
     decay, Adam never moves its coefficient or bias, so it stays dead for the whole run.
@@ -201,7 +204,8 @@ def dead_maps(model, images):
     Returns
     -------
     dict
-        ``{"S2": (dead, 6), "S4": (dead, 16)}``: dead maps and all maps of each layer.
+        Layer -> (dead maps, all maps), for C1, S2, C3, S4 and C5 (C5's maps are its
+        120 units).
 
     Examples
     --------
@@ -212,13 +216,13 @@ def dead_maps(model, images):
     >>> dead_maps(model, torch.rand(4, 1, 32, 32))["S2"]
     (1, 6)
     >>> dead_maps(LeNet5Variant(), torch.rand(4, 1, 32, 32))  # the scaled tanh: none
-    {'S2': (0, 6), 'S4': (0, 16)}
+    {'C1': (0, 6), 'S2': (0, 6), 'C3': (0, 16), 'S4': (0, 16), 'C5': (0, 120)}
     """
     x = torch.as_tensor(np.asarray(images, dtype=np.float32))
     with torch.no_grad():
-        outputs = model.subsampled(x)
+        outputs = model.activations(x)
     counts = {}
-    for name, maps in zip(("S2", "S4"), outputs, strict=True):
+    for name, maps in outputs.items():
         silent = (maps == 0).flatten(2).all(dim=2).all(dim=0)  # per map: zero everywhere
         counts[name] = (int(silent.sum()), maps.shape[1])
     return counts
