@@ -92,3 +92,30 @@ def digit_prototypes():
 #: this one is the book's choice (see lenet5_loss). A correct code whose 84 units each
 #: miss their target by 0.35 is at distance 84 x 0.35^2 = 10.3.
 LOSS_J = 10.0
+
+
+def paper_init_sum_spread(fan_in, correlated, samples=20000, seed=0):
+    """Standard deviation of an initial weighted sum, with the paper's +-2.4 / F weights.
+
+    Each of ``samples`` draws takes fresh weights w_j ~ U(-2.4/F, 2.4/F) and inputs x_j of
+    variance 1: independent (``correlated=False``) or all the same value
+    (``correlated=True``), and returns the spread of sum_j w_j x_j. With independent,
+    zero-mean weights the variance is sum_j E[w_j^2] E[x_j^2] = 2.4^2 / (3F) whatever the
+    inputs' correlation, so both give about 2.4 / sqrt(3F): the paper's argument that the
+    spread grows like F for correlated inputs (appendix A) needs weights that are aligned
+    with the inputs, as they may become after training, not freshly drawn ones.
+
+    Examples
+    --------
+    >>> formula = 2.4 / np.sqrt(3 * 25)
+    >>> [round(float(paper_init_sum_spread(25, c) / formula), 1) for c in (False, True)]
+    [1.0, 1.0]
+    """
+    rng = np.random.default_rng(seed)
+    bound = 2.4 / fan_in
+    weights = rng.uniform(-bound, bound, size=(samples, fan_in))
+    if correlated:
+        inputs = np.repeat(rng.standard_normal((samples, 1)), fan_in, axis=1)
+    else:
+        inputs = rng.standard_normal((samples, fan_in))
+    return float((weights * inputs).sum(axis=1).std())

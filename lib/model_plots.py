@@ -112,3 +112,66 @@ def architecture_figure(model=None, scale=0.09):
     ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def feature_maps_figure(image, maps, distances, prototypes, limit=1.7159):
+    """Every layer's output for one digit, as returned by
+    :func:`lib.numpy_forward.lenet5_forward_numpy` with ``return_maps=True``.
+
+    Draws the input, C1 and S2 (6 maps each), C3 and S4 (16 each), C5's 120 values as a
+    10 x 12 grid, F6's 84 as a 7 x 12 bitmap beside the prototype of the predicted digit,
+    and the ten output distances as bars. All maps share one colour scale, +-``limit``
+    (the squashing function's range).
+
+    Parameters
+    ----------
+    image : array, shape (32, 32)
+    maps : dict
+        Layer name -> array with a batch axis of 1 (``"C1"`` ... ``"F6"``).
+    distances : array, shape (1, 10)
+        The RBF outputs; the smallest is the prediction.
+    prototypes : array, shape (10, 84)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> maps = {"C1": np.zeros((1, 6, 28, 28)), "S2": np.zeros((1, 6, 14, 14)),
+    ...         "C3": np.zeros((1, 16, 10, 10)), "S4": np.zeros((1, 16, 5, 5)),
+    ...         "C5": np.zeros((1, 120, 1, 1)), "F6": np.zeros((1, 84))}
+    >>> fig = feature_maps_figure(np.zeros((32, 32)), maps, np.arange(10.0)[None],
+    ...                           np.ones((10, 84)))
+    >>> len(fig.axes), fig.axes[-2].get_title(loc="left")
+    (49, 'prototype 0')
+    >>> plt.close(fig)
+    """
+    fig = plt.figure(figsize=(8, 8.4))
+    grid = fig.add_gridspec(7, 16, hspace=0.6)
+
+    def show(cell, values, title=None):
+        ax = fig.add_subplot(cell)
+        ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if title:
+            ax.set_title(title, fontsize=8, loc="left")
+
+    show(grid[0, 0:3], image, "input")
+    for k in range(6):
+        show(grid[0, 4 + 2 * k : 6 + 2 * k], maps["C1"][0, k], "C1" if k == 0 else None)
+        show(grid[1, 4 + 2 * k : 6 + 2 * k], maps["S2"][0, k], "S2" if k == 0 else None)
+    for k in range(16):
+        show(grid[2, k], maps["C3"][0, k], "C3" if k == 0 else None)
+        show(grid[3, k], maps["S4"][0, k], "S4" if k == 0 else None)
+    show(grid[4:6, 0:4], maps["C5"][0, :, 0, 0].reshape(10, 12), "C5 (120)")
+    show(grid[4:6, 5:8], maps["F6"][0].reshape(12, 7), "F6 (84)")
+    predicted = int(distances[0].argmin())
+    show(grid[4:6, 9:12], prototypes[predicted].reshape(12, 7), f"prototype {predicted}")
+    ax = fig.add_subplot(grid[6, 1:15])
+    ax.bar(range(10), distances[0], color="#0072B2")
+    ax.set(xticks=range(10), xlabel="digit", ylabel="distance")
+    ax.set_title("output: distance to each prototype (smallest wins)", fontsize=8, loc="left")
+    return fig

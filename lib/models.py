@@ -324,6 +324,26 @@ class LeNet5Modern(nn.Module):
         return F.cross_entropy(outputs, labels)
 
 
+def initial_sum_spread(layer, input_shape, samples=2000):
+    """Standard deviation of a fresh layer's weighted sums (bias left out) on random inputs.
+
+    The inputs are ``samples`` draws of standard normal values (variance 1) of shape
+    ``input_shape``; uses torch's random generator (seed it for a repeatable value).
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> layer = nn.Linear(400, 10)
+    >>> _ = _uniform_fan_in_(layer.weight, 400)
+    >>> round(initial_sum_spread(layer, (400,)), 2)  # 2.4 / sqrt(3 * 400) = 0.069
+    0.07
+    """
+    x = torch.randn(samples, *input_shape)
+    with torch.no_grad():
+        sums = layer(x) - layer.bias.view(-1, *[1] * (x.dim() - 2))
+    return sums.std().item()
+
+
 def _layer_label(name):
     return name if name == "output" else name.upper()
 

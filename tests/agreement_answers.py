@@ -1189,6 +1189,7 @@ for layer in [nn.Conv2d(1, 6, 5), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.AvgPo
             BAD,
             "Maps missing",
         ),
+        ("sizes only", "shapes_36 = (32, 16, 12, 6, 2)", BAD, "Maps missing"),
         ("one shape", "shapes_36 = (6, 32, 32)", BAD, "Answer five shapes"),
         ("repeated", "shapes_36 = [[6, 32, 32]] * 5", BAD, "entries 2, 3, 4, 5 of"),
     ],
@@ -1361,6 +1362,7 @@ def sparse_parameters(table, kernel_size):
             BAD,
             "Slope upside down",
         ),
+        ("slope 0.6667", _SQUASH.format("1.7159 * np.tanh(0.6667 * a)"), BAD, "Slope rounded"),
         ("ReLU", _SQUASH.format("np.maximum(a, 0)"), BAD, "Modern activation"),
     ],
     "rbf_distances": [

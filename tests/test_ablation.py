@@ -106,3 +106,33 @@ def test_the_stored_result_is_of_these_variants_and_settings():
         # an error on 500 digits is a whole number of digits: a multiple of 0.2 points
         assert all(abs(e / 0.2 - round(e / 0.2)) < 1e-6 for e in finals)
     assert result["noise"] == noise(result["runs"], len(SETTINGS["seeds"]))
+
+
+def test_relu_switch_leaves_subsampling_linear_as_lenet5modern_does():
+    torch.manual_seed(0)
+    model = LeNet5Variant(relu=True)
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        s2 = model.activations(x)["S2"]
+        expected = model.s2(torch.relu(model.c1(x)))  # ReLU after C1 only, none after S2
+    assert torch.equal(s2, expected)
+    assert (s2 < 0).any()  # no activation clips the subsampling's output
+
+
+def test_relu_after_subsampling_kills_maps_and_the_fixed_switch_does_not():
+    from lib.ablation import dead_maps
+
+    x = torch.rand(50, 1, 32, 32)
+    torch.manual_seed(0)
+    old = dead_maps(LeNet5Variant(relu=True, relu_after_subsampling=True), x)
+    torch.manual_seed(0)
+    new = dead_maps(LeNet5Variant(relu=True), x)
+    assert old["S2"][0] > 0 and old["S4"][0] > 0  # seed 0: negative coefficient and bias
+    assert new["S2"] == (0, 6) and new["S4"] == (0, 16)
+
+
+def test_detectable_effect_grows_with_fewer_degrees_of_freedom():
+    from lib.ablation import detectable_effect
+
+    assert detectable_effect(1.0, 12) > detectable_effect(1.0, 1000) > 2.79
+    assert detectable_effect(1.0, 12, power=0.5) < detectable_effect(1.0, 12)

@@ -42,3 +42,20 @@ def test_other_models_are_refused():
 
     with pytest.raises(TypeError, match="layer_names"):
         architecture_figure(nn.Linear(2, 2))
+
+
+def test_feature_maps_figure_draws_every_layer_of_a_real_forward_pass():
+    import numpy as np
+
+    from lib.model_plots import feature_maps_figure
+    from lib.models import digit_prototypes
+    from lib.numpy_forward import lenet5_forward_numpy
+
+    x = np.zeros((1, 1, 32, 32), dtype=np.float32)
+    distances, maps = lenet5_forward_numpy(LeNet5(), x, return_maps=True)
+    fig = feature_maps_figure(x[0, 0], maps, distances, digit_prototypes())
+    # input, 6 C1, 6 S2, 16 C3, 16 S4, C5, F6, prototype, bars
+    assert len(fig.axes) == 1 + 6 + 6 + 16 + 16 + 3 + 1
+    predicted = int(distances[0].argmin())
+    assert fig.axes[-2].get_title(loc="left") == f"prototype {predicted}"
+    plt.close(fig)

@@ -54,8 +54,8 @@ def test_only_training_cells_ask_for_more_than_the_default_limit():
                 longer.append((path.name, index))
                 assert "train(" in cell.source
     assert longer == [
-        ("05_lenet5.ipynb", 32),
-        ("05_lenet5.ipynb", 33),
+        ("05_lenet5.ipynb", 34),
+        ("05_lenet5.ipynb", 35),
         ("06_learning.ipynb", 46),
         ("06_learning.ipynb", 47),
     ]

@@ -310,3 +310,21 @@ def test_a_quick_run_trains_each_epoch_on_its_first_batches_only(monkeypatch):
     monkeypatch.setenv("CONVBOOK_QUICK_RUN", "0")
     with pytest.raises(ValueError, match="CONVBOOK_QUICK_RUN"):
         train(model, x, y, epochs=1, progress=False)
+
+
+def test_stopping_rule_keeps_the_last_epoch_of_every_stored_run():
+    from lib.reproduce import EXTRA_SEEDS, load_results, results_file, stopping_epoch
+
+    for seed in (0, *EXTRA_SEEDS):
+        for name, run in load_results(results_file(seed))["runs"].items():
+            verdict = stopping_epoch(run)
+            assert verdict["epoch"] == run["epochs"], (seed, name, verdict)
+            assert verdict["gap"] <= 0.10 + 1e-9  # what chapter 5 says of these runs
+
+
+def test_stopping_rule_takes_an_earlier_epoch_lower_by_more_than_a_standard_error():
+    from lib.reproduce import stopping_epoch
+
+    run = {"validation_digits": 500, "curves": {"validation_error_percent": [3.0, 1.0, 2.0]}}
+    verdict = stopping_epoch(run)
+    assert verdict["standard_error"] < 1.0 and verdict["epoch"] == 2

@@ -102,6 +102,11 @@ shapes_36 = ValueExercise(
             "each shape has three numbers: the number of maps first (6, 6, 16, 16, 120), "
             "then the height and the width.",
         ),
+        tuple(shape[1] for shape in _SHAPES_ANSWER): (
+            "maps missing",
+            "each shape has three numbers, not one: the number of maps first (6, 6, 16, 16, "
+            "120), then the height and the width.",
+        ),
     },
     hints=[
         "Use the output-size formula floor((n + 2p - k) / s) + 1 layer by layer, with no "
@@ -421,6 +426,12 @@ squash = FunctionExercise(
             "slope upside down",
             "S is 2/3, not 3/2: f(a) = 1.7159 tanh(2a/3).",
             gives=lambda a: 1.7159 * np.tanh(3 * a / 2),
+        ),
+        Mistake(
+            "slope rounded",
+            "S is 2/3 exactly (write 2 / 3): 0.6667 passes the four-decimal test f(1) = 1, "
+            "but it is not the paper's function.",
+            gives=lambda a: 1.7159 * np.tanh(0.6667 * np.asarray(a, dtype=float)),
         ),
         Mistake(
             "modern activation",
