@@ -202,6 +202,53 @@ def error_curve(run):
     raise KeyError(f"run: no error curve among {sorted(curves)}")
 
 
+def binomial_error(test_errors):
+    """A saved run's error, its binomial standard error and a 95 % interval, in percent.
+
+    The normal approximation, ``p +- 1.96 * sqrt(p (1 - p) / n)``: it counts only the
+    sampling of the test digits, not the training's randomness (seed, batch order).
+
+    Parameters
+    ----------
+    test_errors : str
+        ``"99 of 10000"``, as a saved run records it.
+
+    Returns
+    -------
+    dict
+        ``"wrong"``, ``"n"`` and, in percent, ``"error"``, ``"standard_error"``,
+        ``"low"`` and ``"high"``.
+
+    Examples
+    --------
+    >>> found = binomial_error("99 of 10000")
+    >>> round(found["error"], 2), round(found["standard_error"], 3)
+    (0.99, 0.099)
+    >>> round(found["low"], 2), round(found["high"], 2)
+    (0.8, 1.18)
+    >>> binomial_error("99 out of 10000")
+    Traceback (most recent call last):
+    ...
+    ValueError: test_errors must read "WRONG of N", got '99 out of 10000'
+    """
+    parts = str(test_errors).split(" of ")
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        raise ValueError(f'test_errors must read "WRONG of N", got {test_errors!r}')
+    wrong, n = (int(part) for part in parts)
+    if n == 0 or wrong > n:
+        raise ValueError(f"test_errors must have 0 <= WRONG <= N and N > 0, got {test_errors!r}")
+    p = wrong / n
+    standard_error = float(np.sqrt(p * (1 - p) / n))
+    return {
+        "wrong": wrong,
+        "n": n,
+        "error": 100 * p,
+        "standard_error": 100 * standard_error,
+        "low": 100 * (p - 1.96 * standard_error),
+        "high": 100 * (p + 1.96 * standard_error),
+    }
+
+
 def machine():
     """What the run ran on."""
     from threadpoolctl import threadpool_info

@@ -1637,6 +1637,14 @@ def sgd_step(weight, grad, velocity, lr, momentum):
         ),
         ("no momentum", _SGD.format("return weight - lr * grad, grad"), BAD, "Momentum ignored"),
         (
+            "dampened",
+            _SGD.format(
+                "v = momentum * velocity + (1 - momentum) * grad\n    return weight - lr * v, v"
+            ),
+            BAD,
+            "Dampened velocity",
+        ),
+        (
             "old velocity",
             _SGD.format("return weight - lr * velocity, momentum * velocity + grad"),
             BAD,

@@ -152,6 +152,11 @@ def _trailing_zeros(x, k, s):
     return conv2d(spread, k[::-1, ::-1], padding="full")
 
 
+def _sgd_dampened(w, g, v, lr, m):
+    velocity = m * v + (1 - m) * g  # the moving-average form, torch's dampening = momentum
+    return w - lr * velocity, velocity
+
+
 def _sgd_other_convention(w, g, v, lr, m):
     v = m * v + lr * g
     return w - v, v
@@ -215,6 +220,7 @@ RAISES_ON_HIDDEN = {"Valid instead of full"}
         (ex.sgd_step, lambda w, g, v, lr, m: (w - lr * v, m * v + g), "Old velocity used"),
         (ex.sgd_step, _sgd_other_convention, "Learning rate in the velocity"),
         (ex.sgd_step, lambda w, g, v, lr, m: (w - lr * (m * v + g), v), "Velocity not updated"),
+        (ex.sgd_step, _sgd_dampened, "Dampened velocity"),
         (
             ex.subsampling_backward,
             lambda g, c: ex._subsampling(g, c) / 4,

@@ -313,7 +313,8 @@ numerical_grad_kernel = FunctionExercise(
         "For each tap (i, j) of the kernel: add eps to it, compute the loss; subtract eps, "
         "compute the loss; the gradient is the difference over the distance, 2 * eps.",
         "Work on a copy of the kernel (kernel.astype(float) makes one), and put each tap back "
-        "before moving the next.",
+        "before moving the next by saving its value and assigning it again: adding eps, "
+        "subtracting 2 * eps and adding eps need not give back the same float.",
         "The loss is 0.5 * np.sum((conv2d(image, k) - target) ** 2), with conv2d from lib; "
         "np.ndindex(kernel.shape) gives every (i, j).",
     ],
@@ -516,6 +517,17 @@ sgd_step = FunctionExercise(
             "part when a schedule changes lr. This exercise follows torch.optim.SGD: "
             "velocity = momentum * velocity + grad, weight -= lr * velocity.",
             test=_pair_gives(lambda w, g, v, lr, m: (w - (m * v + lr * g), m * v + lr * g)),
+        ),
+        Mistake(
+            "dampened velocity",
+            "velocity = momentum * velocity + (1 - momentum) * grad is the moving-average "
+            "form (torch.optim.SGD's dampening = momentum; many courses use it); it scales "
+            "every step by (1 - momentum). This exercise follows torch.optim.SGD's default, "
+            "dampening 0: velocity = momentum * velocity + grad "
+            "(https://docs.pytorch.org/docs/stable/generated/torch.optim.SGD.html).",
+            test=_pair_gives(
+                lambda w, g, v, lr, m: (w - lr * (m * v + (1 - m) * g), m * v + (1 - m) * g)
+            ),
         ),
         Mistake(
             "velocity not updated",
