@@ -6,11 +6,11 @@ PyTorch's rule in each), and after every step measures how far apart their weigh
 Both compute the same formulas, but not the same float operations in the same order:
 torch's convolutions and matrix products sum in another order than ``lib.conv2d``'s
 im2col and NumPy's BLAS, and even the two Adams, given the same gradients, round
-differently (:func:`optimiser_differences`). So the first steps agree to float32 rounding, about ``1e-7`` of a weight,
-and the difference then grows, because training amplifies small differences: a weight a
-little different makes the next gradient a little different, and so on, step after
-step. The control: the same run in float64, whose rounding is ``1e-16``, stays together
-far longer.
+differently (:func:`optimiser_differences`). So the first steps agree to float32
+rounding, about ``1e-7`` of a weight, and the difference may then grow, because
+training can amplify small differences: a weight a little different makes the next
+gradient a little different, and so on, step after step. The control: the same run in
+float64, whose rounding is ``1e-16``, stays far closer.
 
 Examples
 --------
