@@ -128,6 +128,33 @@ def test_conv_transpose2d_is_torchs_and_the_input_gradient(h, w, kh, kw, stride,
 
 @settings(max_examples=20, deadline=None)
 @given(
+    h=st.integers(1, 5),
+    k=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_conv_transpose2d_padding_crops_as_torchs(h, k, stride, padding, seed):
+    size = (h - 1) * stride + k
+    if 2 * padding >= size:
+        with pytest.raises(ValueError, match="padding must leave some output"):
+            conv_transpose2d(np.ones((h, h)), np.ones((k, k)), stride, padding)
+        return
+    rng = np.random.default_rng(seed)
+    x, kernel = rng.normal(size=(h, h)), rng.normal(size=(k, k))
+    ours = conv_transpose2d(x, kernel, stride, padding)
+    theirs = F.conv_transpose2d(
+        torch.tensor(x)[None, None], torch.tensor(kernel)[None, None], stride=stride,
+        padding=padding,
+    )[0, 0].numpy()  # fmt: skip
+    assert np.allclose(ours, theirs)
+    assert ours.shape == (transposed_output_size(h, k, stride, padding),) * 2
+    # The input gradient of the padded convolution, on the unpadded input's grid.
+    assert np.allclose(ours, conv2d_grad_input(x, kernel, ours.shape, stride, padding))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
     h=st.integers(3, 6),
     w=st.integers(3, 6),
     k=st.integers(1, 3),
