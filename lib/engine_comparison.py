@@ -3,13 +3,14 @@
 :func:`lockstep` starts :class:`lib.numpy_nn.LeNet5` from the weights of a
 :class:`lib.models.LeNet5`, feeds both the same batches with the same optimiser (Adam,
 PyTorch's rule in each), and after every step measures how far apart their weights are.
-Both compute the same formulas; only the order of their float additions differs (torch's
-convolutions and matrix products sum in another order than ``lib.conv2d``'s im2col and
-NumPy's BLAS). So the first steps agree to float32 rounding, about ``1e-7`` of a weight,
-and the difference then grows, because training amplifies small differences: a weight a
-little different makes the next gradient a little different, and so on, step after
-step. The control: the same run in float64, whose rounding is ``1e-16``, stays together
-far longer.
+Both compute the same formulas, but not the same float operations in the same order:
+torch's convolutions and matrix products sum in another order than ``lib.conv2d``'s
+im2col and NumPy's BLAS, and even the two Adams, given the same gradients, round
+differently (:func:`optimiser_differences`). So the first steps agree to float32
+rounding, about ``1e-7`` of a weight, and the difference may then grow, because
+training can amplify small differences: a weight a little different makes the next
+gradient a little different, and so on, step after step. The control: the same run in
+float64, whose rounding is ``1e-16``, stays far closer.
 
 Examples
 --------
@@ -30,7 +31,7 @@ import numpy as np
 
 from lib._validation import check_choice
 
-__all__ = ["lockstep", "first_step_above", "gradient_differences"]
+__all__ = ["lockstep", "first_step_above", "gradient_differences", "optimiser_differences"]
 
 
 @contextlib.contextmanager
@@ -169,6 +170,78 @@ def gradient_differences(torch_model, images, labels, dtype="float64"):
     grads = {name: p.grad.numpy() for name, p in theirs.named_parameters()}
     found = {name: relative_difference(g, grads[name]) for name, _, g in ours.named_parameters()}
     found["loss"] = relative_difference([loss], [torch_loss.item()])
+    return found
+
+
+def optimiser_differences(torch_model, steps=5, lr=2e-3, seed=0):
+    """The optimisers alone: the same float32 gradients into ``nnp.Adam`` and torch's Adam.
+
+    A control for :func:`lockstep`: no convolution, no matrix product, no sum over a
+    batch, only Adam's element-wise arithmetic. Both start from ``torch_model``'s weights
+    and, at every step, receive the *same* gradient arrays (normal, standard deviation
+    0.01, from ``seed``). Any difference between their weights then comes from the two
+    optimisers doing the same formula with float32 operations in another order (torch's
+    ``_single_tensor_adam`` computes ``step_size`` and the denominator its own way).
+
+    Parameters
+    ----------
+    torch_model : lib.models.LeNet5
+        The starting weights of both; not changed.
+    steps : int, optional
+        Default 5.
+    lr : float, optional
+        Adam's step size. Default 0.002, the chapter's.
+    seed : int, optional
+        Of the gradients. Default 0.
+
+    Returns
+    -------
+    dict
+        ``"entries"``: the number of parameter entries; per step, lists:
+        ``"differing"``, how many entries are not bit-for-bit equal, and
+        ``"difference"``, the largest :func:`lib.gradient_check.relative_difference`
+        over all parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lib.models import LeNet5
+    >>> _ = torch.manual_seed(0)
+    >>> found = optimiser_differences(LeNet5(), steps=2)
+    >>> len(found["differing"]), found["entries"] > 60_000
+    (2, True)
+    >>> 0 < found["difference"][0] < 1e-5
+    True
+    """
+    import torch
+
+    from lib import numpy_nn as nnp
+    from lib.gradient_check import relative_difference
+
+    rng = np.random.default_rng(seed)
+    theirs = copy.deepcopy(torch_model).float()
+    ours = _numpy_copy(torch_model, np.float32)
+    optimiser = nnp.Adam(ours, lr=lr)
+    torch_optimiser = torch.optim.Adam(theirs.parameters(), lr=lr)
+    torch_params = dict(theirs.named_parameters())
+    layers = dict(zip(ours.names, ours.layers, strict=True))
+    found = {"entries": sum(p.size for _, p, _ in ours.named_parameters())}
+    found["differing"], found["difference"] = [], []
+    for _ in range(steps):
+        for name, param, _ in ours.named_parameters():
+            grad = (0.01 * rng.normal(size=param.shape)).astype(np.float32)
+            layer, key = name.rsplit(".", 1)
+            layers[layer].grads[key] = grad
+            torch_params[name].grad = torch.from_numpy(grad.copy())
+        optimiser.step()
+        torch_optimiser.step()
+        differing, largest = 0, 0.0
+        for name, param, _ in ours.named_parameters():
+            other = torch_params[name].detach().numpy()
+            differing += int(np.count_nonzero(param != other))
+            largest = max(largest, relative_difference(param, other))
+        found["differing"].append(differing)
+        found["difference"].append(largest)
     return found
 
 

@@ -41,6 +41,8 @@ __all__ = [
     "kernel_loss",
     "learn_kernel",
     "step_limit",
+    "loss_hessian",
+    "condition_numbers",
     "kernel_learning_animation",
 ]
 
@@ -132,7 +134,9 @@ def learn_kernel(image, target, kernel_size, *, lr, steps, seed=0, scale=0.1):
         The learned kernel's shape.
     lr : float
         The step size, ``> 0``. Too large (above 2 over the largest eigenvalue of the
-        image's window covariance) and the loss grows instead of falling.
+        loss's Hessian ``A.T @ A / n``, the uncentred second moment of the image's
+        windows, not their covariance: that is why removing the image's mean moves the
+        limit) and the loss eventually grows instead of falling.
     steps : int
         How many steps, ``>= 0``.
     seed : int, optional
@@ -205,12 +209,84 @@ def step_limit(image, kernel_size):
     >>> bool(20 < limit < 28), eigenvalues.shape
     (True, (4,))
     """
+    eigenvalues = np.linalg.eigvalsh(loss_hessian(image, kernel_size))
+    return float(2 / eigenvalues[-1]), eigenvalues
+
+
+def loss_hessian(image, kernel_size):
+    """The Hessian ``H = A.T @ A / n`` of :func:`kernel_loss` with respect to the kernel.
+
+    Each of the ``n`` rows of ``A`` is one window of the image, flattened (row by row).
+    ``H`` is the windows' uncentred second moment, not their covariance: adding a
+    constant to the image changes it.
+
+    Parameters
+    ----------
+    image : array_like
+        ``(H, W)``.
+    kernel_size : int or tuple of int
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(kH * kW, kH * kW)``, symmetric.
+
+    Examples
+    --------
+    >>> loss_hessian(np.ones((4, 4)), 2)
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
+    """
     image = as_array(image, "image").astype(float)
     check_ndim(image, "image", {2: "(H, W)"})
     kh, kw = as_pair(kernel_size, "kernel_size", minimum=1)
     windows = np.lib.stride_tricks.sliding_window_view(image, (kh, kw)).reshape(-1, kh * kw)
-    eigenvalues = np.linalg.eigvalsh(windows.T @ windows / len(windows))
-    return float(2 / eigenvalues[-1]), eigenvalues
+    return windows.T @ windows / len(windows)
+
+
+def condition_numbers(hessian):
+    """``(kappa, kappa_scaled)``: the condition number of ``hessian``, and that left after
+    the best-known per-weight rescaling, ``D^-1/2 H D^-1/2`` with ``D = diag(H)``.
+
+    A per-weight step size (as Adam's) can only rescale weights one by one; when the
+    diagonal of ``H`` is flat it changes almost nothing, because the ill-conditioning is
+    then in how the weights move together (the off-diagonal entries).
+
+    Parameters
+    ----------
+    hessian : array_like
+        Square, symmetric, with a positive diagonal.
+
+    Returns
+    -------
+    (float, float)
+
+    Examples
+    --------
+    A badly scaled but uncoupled Hessian: rescaling fixes it completely.
+
+    >>> condition_numbers(np.diag([100.0, 1.0]))
+    (100.0, 1.0)
+
+    Coupled weights with equal scales: rescaling cannot help.
+
+    >>> kappa, scaled = condition_numbers([[1.0, 0.9], [0.9, 1.0]])
+    >>> round(kappa, 6), round(scaled, 6)
+    (19.0, 19.0)
+    """
+    hessian = as_array(hessian, "hessian").astype(float)
+    check_ndim(hessian, "hessian", {2: "(n, n)"})
+    diagonal = np.diag(hessian)
+    if hessian.shape[0] != hessian.shape[1] or not (diagonal > 0).all():
+        raise ValueError(
+            f"hessian must be square with a positive diagonal, got shape {hessian.shape}"
+        )
+    scale = 1 / np.sqrt(diagonal)
+    scaled = hessian * scale[:, None] * scale[None, :]
+    eig, eig_scaled = np.linalg.eigvalsh(hessian), np.linalg.eigvalsh(scaled)
+    return float(eig[-1] / eig[0]), float(eig_scaled[-1] / eig_scaled[0])
 
 
 def kernel_learning_animation(history, true_kernel, frames):

@@ -285,6 +285,53 @@ def seed_summary(values):
     }
 
 
+def binomial_error(test_errors):
+    """A saved run's error, its binomial standard error and a 95 % interval, in percent.
+
+    The normal approximation, ``p +- 1.96 * sqrt(p (1 - p) / n)``: it counts only the
+    sampling of the test digits, not the training's randomness (seed, batch order).
+
+    Parameters
+    ----------
+    test_errors : str
+        ``"99 of 10000"``, as a saved run records it.
+
+    Returns
+    -------
+    dict
+        ``"wrong"``, ``"n"`` and, in percent, ``"error"``, ``"standard_error"``,
+        ``"low"`` and ``"high"``.
+
+    Examples
+    --------
+    >>> found = binomial_error("99 of 10000")
+    >>> round(found["error"], 2), round(found["standard_error"], 3)
+    (0.99, 0.099)
+    >>> round(found["low"], 2), round(found["high"], 2)
+    (0.8, 1.18)
+    >>> binomial_error("99 out of 10000")
+    Traceback (most recent call last):
+    ...
+    ValueError: test_errors must read "WRONG of N", got '99 out of 10000'
+    """
+    parts = str(test_errors).split(" of ")
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        raise ValueError(f'test_errors must read "WRONG of N", got {test_errors!r}')
+    wrong, n = (int(part) for part in parts)
+    if n == 0 or wrong > n:
+        raise ValueError(f"test_errors must have 0 <= WRONG <= N and N > 0, got {test_errors!r}")
+    error = 100 * wrong / n
+    standard_error = binomial_standard_error(error, n)
+    return {
+        "wrong": wrong,
+        "n": n,
+        "error": error,
+        "standard_error": standard_error,
+        "low": error - 1.96 * standard_error,
+        "high": error + 1.96 * standard_error,
+    }
+
+
 def machine():
     """What the run ran on."""
     from threadpoolctl import threadpool_info

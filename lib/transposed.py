@@ -121,7 +121,7 @@ def insert_zeros(x, stride):
     return spread
 
 
-def conv_transpose2d(x, kernel, stride=1):
+def conv_transpose2d(x, kernel, stride=1, padding=0):
     """Transposed convolution of one map, by zero insertion and a full correlation.
 
     Three steps, each a line: insert ``stride - 1`` zeros between the entries of ``x``;
@@ -138,18 +138,24 @@ def conv_transpose2d(x, kernel, stride=1):
         ``(kH, kW)``: the convolution's kernel.
     stride : int, optional
         The convolution's stride. Default 1.
+    padding : int, optional
+        The convolution's padding ``p``, on every side. Default 0. Going back, the
+        padded border is not part of the input: ``p`` rows and columns are cropped from
+        every side, as if the full correlation were padded by ``k - 1 - p`` instead of
+        ``k - 1`` (Dumoulin and Visin's ``p' = k - p - 1``); PyTorch's
+        ``conv_transpose2d(..., padding=p)`` means the same.
 
     Returns
     -------
     numpy.ndarray
-        Shape ``((H - 1) * s + kH, (W - 1) * s + kW)``: chapter 2's
-        :func:`lib.transposed_output_size` with no padding.
+        Shape ``((H - 1) * s - 2 p + kH, (W - 1) * s - 2 p + kW)``: chapter 2's
+        :func:`lib.transposed_output_size`.
 
     Raises
     ------
     TypeError, ValueError
-        If ``x`` or ``kernel`` is not a 2-D array of numbers, or ``stride`` is not an
-        int ``>= 1``.
+        If ``x`` or ``kernel`` is not a 2-D array of numbers, ``stride`` is not an
+        int ``>= 1``, or ``padding`` not an int ``>= 0`` that leaves some output.
 
     Examples
     --------
@@ -157,8 +163,20 @@ def conv_transpose2d(x, kernel, stride=1):
 
     >>> conv_transpose2d(np.array([[1.0, 10.0]]), np.array([[1.0, 2.0, 3.0]]), stride=2)
     array([[ 1.,  2., 13., 20., 30.]])
+
+    With the convolution's padding, the border is cropped:
+
+    >>> conv_transpose2d(np.ones((2, 2)), np.ones((3, 3)), padding=1)
+    array([[4., 4.],
+           [4., 4.]])
     """
     kernel = as_array(kernel, "kernel")
     check_ndim(kernel, "kernel", {2: "(kH, kW)"})
+    padding = as_int(padding, "padding", minimum=0)
     spread = insert_zeros(x, stride)
-    return conv2d(spread, kernel[::-1, ::-1], padding="full")
+    full = conv2d(spread, kernel[::-1, ::-1], padding="full")
+    if 2 * padding >= min(full.shape):
+        raise ValueError(
+            f"padding must leave some output: 2 * padding < {min(full.shape)}, got {padding}"
+        )
+    return full[padding : full.shape[0] - padding, padding : full.shape[1] - padding]

@@ -8,7 +8,12 @@ import torch
 from lib import load_mnist_sample, to_lenet5_input
 from lib import numpy_nn as nnp
 from lib.backprop import gradient_table
-from lib.engine_comparison import first_step_above, gradient_differences, lockstep
+from lib.engine_comparison import (
+    first_step_above,
+    gradient_differences,
+    lockstep,
+    optimiser_differences,
+)
 from lib.models import LeNet5
 from lib.numpy_nn import layers
 
@@ -57,6 +62,18 @@ def test_lockstep_float32_within_rounding_float64_far_closer(digits):
     assert layers.DTYPE is np.float32
     with pytest.raises(ValueError, match="dtype must be one of"):
         lockstep(model, x, y, batches, dtype="float16")
+
+
+def test_optimisers_alone_differ_by_rounding_only():
+    """The same gradients into both Adams: many entries differ in their last bit, none
+    by more than float32 rounding; and the caller's model is not changed."""
+    model = _model()
+    before = model.c1.weight.detach().clone()
+    found = optimiser_differences(model, steps=3)
+    assert torch.equal(model.c1.weight, before)
+    assert found["entries"] == sum(p.numel() for p in model.parameters())
+    assert all(n > 1_000 for n in found["differing"])
+    assert all(0 < d < 1e-6 for d in found["difference"])
 
 
 def test_first_step_above():

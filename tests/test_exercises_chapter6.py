@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from exercise_checks import verdict  # tests/ is on the path
 
 import lib.exercises.chapter6 as ex
-from lib import conv2d
+from lib import conv2d, conv2d_grad_weight
 from lib.exercises import chapter_exercises
 from lib.models import ScaledTanh, Subsampling
 
@@ -67,9 +67,13 @@ def test_numerical_gradient_reference_is_autograds(seed):
     target = rng.normal(size=(5, 3))
     w = torch.tensor(kernel, requires_grad=True)
     out = F.conv2d(torch.tensor(image)[None, None], w[None, None])[0, 0]
-    (0.5 * ((out - torch.tensor(target)) ** 2).sum()).backward()
-    assert np.allclose(ex._analytic(image, kernel, target, 1e-3), w.grad.numpy())
-    assert np.allclose(ex._numerical_model(image, kernel, target, 1e-3), w.grad.numpy())
+    (0.5 * (torch.tanh(out - torch.tensor(target)) ** 2).sum()).backward()
+    exact = w.grad.numpy()
+    assert np.allclose(ex._exact(image, kernel, target, 1e-3), exact, rtol=1e-12, atol=1e-14)
+    for answer in (ex._numerical_model, ex._central):  # both approach it as eps shrinks
+        assert np.allclose(answer(image, kernel, target, 1e-5), exact, rtol=1e-6, atol=1e-8)
+    # ... and at the checker's eps they differ from it: the loss is not quadratic
+    assert not np.allclose(ex._central(image, kernel, target, 1e-2), exact, rtol=1e-9, atol=0)
 
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
@@ -121,12 +125,12 @@ def test_the_chapters_transposed_example():
 
 
 def _numerical_forward(x, k, t, e):
-    base = 0.5 * np.sum((conv2d(x, k) - t) ** 2)
+    base = 0.5 * np.sum(np.tanh(conv2d(x, k) - t) ** 2)
     grad = np.zeros(k.shape)
     for index in np.ndindex(k.shape):
         moved = k.copy()
         moved[index] += e
-        grad[index] = (0.5 * np.sum((conv2d(x, moved) - t) ** 2) - base) / e
+        grad[index] = (0.5 * np.sum(np.tanh(conv2d(x, moved) - t) ** 2) - base) / e
     return grad
 
 
@@ -135,9 +139,9 @@ def _numerical_in_place(x, k, t, e):
     grad = np.zeros(k.shape)
     for index in np.ndindex(k.shape):
         k[index] += e
-        plus = 0.5 * np.sum((conv2d(x, k) - t) ** 2)
+        plus = 0.5 * np.sum(np.tanh(conv2d(x, k) - t) ** 2)
         k[index] -= 2 * e
-        minus = 0.5 * np.sum((conv2d(x, k) - t) ** 2)
+        minus = 0.5 * np.sum(np.tanh(conv2d(x, k) - t) ** 2)
         grad[index] = (plus - minus) / (2 * e)
     return grad
 
@@ -150,6 +154,11 @@ def _trailing_zeros(x, k, s):
     """Spreads x with s - 1 zeros after every entry, the last one too (np.kron)."""
     spread = np.kron(x, np.pad(np.ones((1, 1)), ((0, s - 1), (0, s - 1))))
     return conv2d(spread, k[::-1, ::-1], padding="full")
+
+
+def _sgd_dampened(w, g, v, lr, m):
+    velocity = m * v + (1 - m) * g  # the moving-average form, torch's dampening = momentum
+    return w - lr * velocity, velocity
 
 
 def _sgd_other_convention(w, g, v, lr, m):
@@ -193,6 +202,12 @@ RAISES_ON_HIDDEN = {"Valid instead of full"}
             lambda x, k, t, e: ex._numerical_model(x, k, t, e) / t.size,
             "Loss averaged",
         ),
+        (ex.numerical_grad_kernel, ex._exact, "The exact gradient"),
+        (
+            ex.numerical_grad_kernel,
+            lambda x, k, t, e: conv2d_grad_weight(x, conv2d(x, k) - t, k.shape),
+            "Tanh forgotten",
+        ),
         (
             ex.transposed_conv,
             lambda x, k, s: conv2d(ex.insert_zeros(x, s), k, padding="full"),
@@ -215,6 +230,7 @@ RAISES_ON_HIDDEN = {"Valid instead of full"}
         (ex.sgd_step, lambda w, g, v, lr, m: (w - lr * v, m * v + g), "Old velocity used"),
         (ex.sgd_step, _sgd_other_convention, "Learning rate in the velocity"),
         (ex.sgd_step, lambda w, g, v, lr, m: (w - lr * (m * v + g), v), "Velocity not updated"),
+        (ex.sgd_step, _sgd_dampened, "Dampened velocity"),
         (
             ex.subsampling_backward,
             lambda g, c: ex._subsampling(g, c) / 4,
@@ -242,6 +258,13 @@ def test_each_classic_mistake_is_named(exercise, wrong, name, capsys):
         assert hidden.status == "error" and "larger than the padded input" in hidden.message
         return
     assert hidden.message.startswith(f"incorrect. {name}:"), hidden.message
+
+
+def test_a_numerical_gradient_at_another_eps_is_wrong(capsys):
+    result = verdict(
+        ex.numerical_grad_kernel, lambda x, k, t, e: ex._central(x, k, t, 10 * e), capsys
+    )
+    assert result.status == "incorrect"
 
 
 def test_a_numerical_gradient_that_moves_the_kernel_is_told(capsys):

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib import conv2d, conv2d_grad_input, transposed_output_size
-from lib.kernel_learning import kernel_loss, learn_kernel, step_limit
+from lib.kernel_learning import (
+    condition_numbers,
+    kernel_loss,
+    learn_kernel,
+    loss_hessian,
+    step_limit,
+)
 from lib.kernels import VERTICAL_EDGE
 from lib.transposed import conv2d_matrix, conv_transpose2d, insert_zeros
 
@@ -39,6 +45,27 @@ def test_the_step_limit_separates_convergence_from_divergence():
     above = learn_kernel(image, target, 3, lr=1.05 * limit, steps=300)
     assert below.losses[-1] < below.losses[0]
     assert above.losses[-1] > 1e3 * above.losses[0]
+
+
+def test_the_hessian_is_autograds_and_centring_not_rescaling_conditions_it():
+    image = _photo()
+    target = conv2d(image, VERTICAL_EDGE.astype(float))
+    hessian = loss_hessian(image, 3)
+    x = torch.tensor(image)
+    y = torch.tensor(target)
+
+    def loss(k):
+        return 0.5 * ((F.conv2d(x[None, None], k.view(1, 1, 3, 3)) - y) ** 2).mean()
+
+    autograd = torch.autograd.functional.hessian(loss, torch.zeros(9, dtype=torch.float64))
+    assert np.allclose(hessian, autograd.numpy(), rtol=1e-10, atol=1e-14)
+    kappa, scaled = condition_numbers(hessian)
+    assert abs(scaled - kappa) < 0.01 * kappa  # a flat diagonal: rescaling does not help
+    uncentred, _ = condition_numbers(loss_hessian(image + 0.5, 3))
+    assert uncentred > 2 * kappa  # adding a mean makes it worse
+    assert condition_numbers(np.diag([4.0, 1.0])) == (4.0, 1.0)
+    with pytest.raises(ValueError, match="hessian must be square"):
+        condition_numbers(np.ones((2, 3)))
 
 
 def test_kernel_loss_gradient_is_autograds():
@@ -97,6 +124,33 @@ def test_conv_transpose2d_is_torchs_and_the_input_gradient(h, w, kh, kw, stride,
     )
     # It is the gradient of the convolution with respect to its input.
     assert np.allclose(ours, conv2d_grad_input(x, kernel, ours.shape, stride=stride))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    h=st.integers(1, 5),
+    k=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_conv_transpose2d_padding_crops_as_torchs(h, k, stride, padding, seed):
+    size = (h - 1) * stride + k
+    if 2 * padding >= size:
+        with pytest.raises(ValueError, match="padding must leave some output"):
+            conv_transpose2d(np.ones((h, h)), np.ones((k, k)), stride, padding)
+        return
+    rng = np.random.default_rng(seed)
+    x, kernel = rng.normal(size=(h, h)), rng.normal(size=(k, k))
+    ours = conv_transpose2d(x, kernel, stride, padding)
+    theirs = F.conv_transpose2d(
+        torch.tensor(x)[None, None], torch.tensor(kernel)[None, None], stride=stride,
+        padding=padding,
+    )[0, 0].numpy()  # fmt: skip
+    assert np.allclose(ours, theirs)
+    assert ours.shape == (transposed_output_size(h, k, stride, padding),) * 2
+    # The input gradient of the padded convolution, on the unpadded input's grid.
+    assert np.allclose(ours, conv2d_grad_input(x, kernel, ours.shape, stride, padding))
 
 
 @settings(max_examples=20, deadline=None)

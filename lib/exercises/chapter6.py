@@ -229,29 +229,45 @@ tanh_backward = FunctionExercise(
 # --- numerical_grad_kernel ------------------------------------------------------------------
 
 
+# The loss is not quadratic (a tanh of the residual, squared), so that a central difference
+# at the given eps differs detectably from the exact gradient, and from one at another eps:
+# an answer must take the finite difference it is asked for.
+
+
 def _loss(image, kernel, target):
-    return 0.5 * np.sum((conv2d(image, kernel) - target) ** 2)
+    return 0.5 * np.sum(np.tanh(conv2d(image, kernel) - target) ** 2)
 
 
 def _numerical_model(image, kernel, target, eps):
-    """Central differences of L(kernel) = sum((conv2d(image, kernel) - target)**2) / 2."""
+    """Central differences of L(kernel) = sum(tanh(conv2d(image, kernel) - target)**2) / 2."""
     kernel = np.array(kernel, dtype=float)  # a copy: the caller's kernel stays as it is
     grad = np.zeros_like(kernel)
     for index in np.ndindex(kernel.shape):
         saved = kernel[index]
         kernel[index] = saved + eps
-        plus = 0.5 * np.sum((conv2d(image, kernel) - target) ** 2)
+        plus = 0.5 * np.sum(np.tanh(conv2d(image, kernel) - target) ** 2)
         kernel[index] = saved - eps
-        minus = 0.5 * np.sum((conv2d(image, kernel) - target) ** 2)
-        kernel[index] = saved
+        minus = 0.5 * np.sum(np.tanh(conv2d(image, kernel) - target) ** 2)
+        kernel[index] = saved  # saved, not moved back: + eps - eps need not be exact
         grad[index] = (plus - minus) / (2 * eps)
     return grad
 
 
-def _analytic(image, kernel, target, eps):
-    """The exact gradient, which central differences of a quadratic give up to rounding."""
-    residual = conv2d(image, kernel) - target
-    return conv2d_grad_weight(image, residual, kernel.shape)
+def _central(image, kernel, target, eps):
+    """The reference: central differences of :func:`_loss`, on moved copies."""
+    grad = np.zeros(kernel.shape)
+    for index in np.ndindex(kernel.shape):
+        plus, minus = kernel.astype(float), kernel.astype(float)
+        plus[index] += eps
+        minus[index] -= eps
+        grad[index] = (_loss(image, plus, target) - _loss(image, minus, target)) / (2 * eps)
+    return grad
+
+
+def _exact(image, kernel, target, eps):
+    """The exact gradient, which the central difference approaches as eps shrinks."""
+    t = np.tanh(conv2d(image, kernel) - target)
+    return conv2d_grad_weight(image, t * (1 - t**2), kernel.shape)
 
 
 def _one_sided(image, kernel, target, eps):
@@ -265,13 +281,13 @@ def _one_sided(image, kernel, target, eps):
 
 
 def _numerical_cases(rng, hidden):
-    sizes = [((5, 5), (3, 3), 1e-3), ((6, 4), (2, 3), 1e-4), ((4, 7), (1, 2), 1e-3)]
+    sizes = [((5, 5), (3, 3), 1e-3), ((6, 4), (2, 3), 1e-2), ((4, 7), (1, 2), 1e-3)]
     if hidden:
         sizes = []
         for _ in range(5):
             h, w = (int(n) for n in rng.integers(3, 8, size=2))
             k = (int(rng.integers(1, h)), int(rng.integers(1, w)))
-            sizes.append(((h, w), k, float(rng.choice([1e-3, 1e-4]))))
+            sizes.append(((h, w), k, float(rng.choice([1e-2, 1e-3]))))
     cases = []
     for (h, w), (kh, kw), eps in sizes:
         image, kernel = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
@@ -285,36 +301,50 @@ def _numerical_cases(rng, hidden):
 numerical_grad_kernel = FunctionExercise(
     "numerical_grad_kernel",
     "ch6-ex-numerical-grad",
-    reference=_analytic,
+    reference=_central,
     model=_numerical_model,
     make_cases=_numerical_cases,
     mistakes=[
         Mistake(
             "one-sided difference",
             "(L(w + eps) - L(w)) / eps is off by about eps / 2 times the second derivative; "
-            "the central difference (L(w + eps) - L(w - eps)) / (2 eps) is exact for a "
-            "quadratic loss like this one.",
+            "the central difference (L(w + eps) - L(w - eps)) / (2 eps) is off by about "
+            "eps**2 / 6 times the third.",
             gives=_one_sided,
         ),
         Mistake(
             "twice the gradient",
             "the two points w + eps and w - eps are 2 eps apart: divide by 2 * eps; and the "
             "loss is half the sum of squares, with its 1/2.",
-            gives=lambda x, k, t, e: 2 * _analytic(x, k, t, e),
+            gives=lambda x, k, t, e: 2 * _central(x, k, t, e),
         ),
         Mistake(
             "loss averaged",
-            "the loss of this exercise is the sum, sum((conv2d(image, kernel) - target)**2) / "
-            "2, not the mean.",
-            gives=lambda x, k, t, e: _analytic(x, k, t, e) / t.size,
+            "the loss of this exercise is the sum, sum(tanh(conv2d(image, kernel) - target)**2)"
+            " / 2, not the mean.",
+            gives=lambda x, k, t, e: _central(x, k, t, e) / t.size,
+        ),
+        Mistake(
+            "the exact gradient",
+            "that is the exact gradient, not its finite-difference estimate: on this loss, "
+            "which is not quadratic, the central difference at eps differs from it by about "
+            "eps**2 / 6 times the third derivative. Compute the loss at kernel + eps and "
+            "kernel - eps, tap by tap.",
+            gives=_exact,
+        ),
+        Mistake(
+            "tanh forgotten",
+            "the loss squares tanh(conv2d(image, kernel) - target), not the residual itself.",
+            gives=lambda x, k, t, e: conv2d_grad_weight(x, conv2d(x, k) - t, k.shape),
         ),
     ],
     hints=[
         "For each tap (i, j) of the kernel: add eps to it, compute the loss; subtract eps, "
         "compute the loss; the gradient is the difference over the distance, 2 * eps.",
         "Work on a copy of the kernel (kernel.astype(float) makes one), and put each tap back "
-        "before moving the next.",
-        "The loss is 0.5 * np.sum((conv2d(image, k) - target) ** 2), with conv2d from lib; "
+        "before moving the next by saving its value and assigning it again: adding eps, "
+        "subtracting 2 * eps and adding eps need not give back the same float.",
+        "The loss is 0.5 * np.sum(np.tanh(conv2d(image, k) - target) ** 2), with conv2d from lib; "
         "np.ndindex(kernel.shape) gives every (i, j).",
     ],
 )
@@ -516,6 +546,17 @@ sgd_step = FunctionExercise(
             "part when a schedule changes lr. This exercise follows torch.optim.SGD: "
             "velocity = momentum * velocity + grad, weight -= lr * velocity.",
             test=_pair_gives(lambda w, g, v, lr, m: (w - (m * v + lr * g), m * v + lr * g)),
+        ),
+        Mistake(
+            "dampened velocity",
+            "velocity = momentum * velocity + (1 - momentum) * grad is the moving-average "
+            "form (torch.optim.SGD's dampening = momentum; many courses use it); it scales "
+            "every step by (1 - momentum). This exercise follows torch.optim.SGD's default, "
+            "dampening 0: velocity = momentum * velocity + grad "
+            "(https://docs.pytorch.org/docs/stable/generated/torch.optim.SGD.html).",
+            test=_pair_gives(
+                lambda w, g, v, lr, m: (w - lr * (m * v + (1 - m) * g), m * v + (1 - m) * g)
+            ),
         ),
         Mistake(
             "velocity not updated",

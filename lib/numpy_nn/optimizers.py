@@ -1,8 +1,10 @@
 """Optimisers: they read each parameter's gradient and change the parameter in place.
 
-Both follow PyTorch's update rules line by line (``torch.optim.SGD`` without dampening
-or Nesterov, ``torch.optim.Adam`` without weight decay), so the same gradients give the
-same steps. ``optimizer.lr`` may be changed between steps: that is a schedule.
+Both follow PyTorch's update rules (``torch.optim.SGD`` without dampening or Nesterov,
+``torch.optim.Adam`` without weight decay): the same formulas, though not the same float
+operations in the same order, so the same gradients give steps equal up to float32
+rounding, not bit for bit (``lib.engine_comparison.optimiser_differences`` measures it).
+``optimizer.lr`` may be changed between steps: that is a schedule.
 """
 
 import numbers
@@ -104,7 +106,10 @@ class Adam(Optimizer):
     m <- m + (1 - b1)(g - m);  v <- b2 v + (1 - b2) g^2;
     p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
 
-    Each parameter moves by about ``lr`` at most per step, whatever its gradient's scale.
+    Each parameter typically moves by about ``lr`` per step, whatever its gradient's
+    scale; Kingma and Ba (2015, section 2.1) bound the move by
+    ``lr * (1 - b1) / sqrt(1 - b2)``, about ``3.2 * lr`` for the default betas, when
+    ``1 - b1 > sqrt(1 - b2)``, and by ``lr`` otherwise.
 
     Parameters
     ----------
