@@ -1522,6 +1522,23 @@ def tanh_backward(a, grad_output):
     "numerical_grad_kernel": [
         ("copies", _NUMERICAL.format(loss=_HALF_SUM, difference=_CENTRAL), OK, "correct ("),
         (
+            "one-hot steps",
+            """
+def numerical_grad_kernel(image, kernel, target, eps):
+    def loss(k):
+        return 0.5 * np.sum(np.tanh(conv2d(image, k) - target) ** 2)
+
+    grad = np.zeros(kernel.shape)
+    for index in np.ndindex(kernel.shape):
+        step = np.zeros(kernel.shape)
+        step[index] = eps
+        grad[index] = (loss(kernel + step) - loss(kernel - step)) / (2 * eps)
+    return grad
+""",
+            OK,
+            "correct (",
+        ),
+        (
             "the exact gradient",
             "def numerical_grad_kernel(image, kernel, target, eps):\n    t = np.tanh(conv2d(image, kernel) - target)\n    return conv2d_grad_weight(image, t * (1 - t**2), kernel.shape)",
             BAD,

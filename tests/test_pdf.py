@@ -362,8 +362,9 @@ def solutions() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def lines_outside_solutions() -> set[str]:
-    """Every code line of the chapters outside a solution, squeezed: a solution's line that
-    the chapter also shows (an import, a measurement repeated) is no sign of a solution."""
+    """Every code line of the chapters outside a solution, and every line those cells print,
+    squeezed: a solution's line that the book also shows (an import, a measurement
+    repeated, a loop of chapter 1's printed source) is no sign of a solution."""
     outside = set()
     for _, notebook in notebooks():
         gated = False
@@ -375,6 +376,10 @@ def lines_outside_solutions() -> set[str]:
                 gated = False
             elif not gated and cell["cell_type"] == "code":
                 outside.update(squeeze(line) for line in source.splitlines())
+                for output in cell.get("outputs", []):
+                    text = output.get("text") or output.get("data", {}).get("text/plain", "")
+                    text = "".join(text) if isinstance(text, list) else text
+                    outside.update(squeeze(line) for line in text.splitlines())
     return outside
 
 
@@ -406,7 +411,7 @@ def test_solutions_are_in_the_full_pdf_and_not_in_the_student_pdf(full, student)
     found = solutions()
     assert len(found) == exercise_count(), "every exercise has one solution"
     full_text, student_text = squeeze(text_of(full)), squeeze(text_of(student))
-    outside = lines_outside_solutions()
+    outside = "\n".join(lines_outside_solutions())  # a line's start is shown too
     for label, lines in found:
         snippets = [s for s in _checkable(lines) if s not in outside]
         assert snippets, f"{label}: no line of this solution can be looked for"
