@@ -99,7 +99,6 @@ def test_the_chapters_have_tolerant_cells_and_only_training_ones():
         ("05_lenet5.ipynb", 40),
         ("05_lenet5.ipynb", 42),
         ("05_lenet5.ipynb", 49),
-        ("05_lenet5.ipynb", 54),
         ("06_learning.ipynb", 49),
         ("06_learning.ipynb", 51),
     ]
