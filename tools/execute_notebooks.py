@@ -259,10 +259,32 @@ def execute(path: Path) -> list[str]:
         nbformat.validate(nb)
         nbformat.write(nb, path)
         if chapter:  # the copy the website's buttons hand out, without the solutions
-            from student_version import publish_student_version
-
-            publish_student_version(path.resolve())
+            problems = execute_student_version(path.resolve())
     return problems
+
+
+def execute_student_version(chapter: Path) -> list[str]:
+    """Write the chapter's published student version and store it executed.
+
+    Stored with its outputs, as every notebook of the book is (a student who opens it on
+    Colab sees the figures, and every check saying "not attempted"); it runs top to bottom
+    because its stubs raise only when called.
+
+    Returns
+    -------
+    list of str
+        The problems of its run; empty when it was stored.
+    """
+    from student_version import publish_student_version
+
+    target = publish_student_version(chapter)
+    nb = nbformat.read(target, as_version=4)
+    problems = run(nb, target.parent)
+    if problems:
+        return [f"student version {target}: {problem}" for problem in problems]
+    nbformat.validate(nb)
+    nbformat.write(nb, target)
+    return []
 
 
 def main(argv: list[str] | None = None) -> int:
