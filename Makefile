@@ -18,7 +18,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 .PHONY: book pdf setup lab serve test test-slow test-website test-portability lint format execute \
-	bench reproduce reproduce-seeds reproduce-numpy ablation student grade autograder lock clean help
+	bench reproduce reproduce-seeds reproduce-numpy select-settings ablation student grade autograder lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
@@ -35,6 +35,7 @@ help:
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
 	@echo "make reproduce-numpy  the same two runs trained by lib.numpy_nn, NumPy only (see results/lenet5_mnist_numpy.json)"
+	@echo "make select-settings  check the full-scale settings on held-out training digits (results/selection/)"
 	@echo "make ablation   chapter 5's one-change-at-a-time comparison on the packaged sample"
 	@echo "make student  the student version of the chapters into student/ (NB=... for one, OUT=...)"
 	@echo "make grade    grade submissions: make grade SUBMISSIONS=folder CHAPTER=1"
@@ -133,6 +134,12 @@ reproduce-seeds: $(INSTALLED)
 	  $(PY) -m lib.reproduce --seed $$seed && \
 	  $(PY) -m lib.reproduce --distortions --seed $$seed || exit 1; \
 	done
+
+# The full-scale runs' settings checked one change at a time on the 5,000 held-out
+# training digits, never the test digits (lib.settings_selection): writes
+# results/selection/*.json, skips candidates already run, then prints the verdicts.
+select-settings: $(INSTALLED)
+	$(PY) -m lib.settings_selection
 
 # Chapter 5's one-change-at-a-time comparison of LeNet5 and LeNet5Modern on the packaged
 # sample, judged on held-out digits: writes results/lenet5_ablation.json.

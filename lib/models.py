@@ -228,7 +228,8 @@ class LeNet5(nn.Module):
 
     Departures from the paper, both forced by missing details: the RBF prototypes are
     bitmaps drawn for this book (:data:`DIGIT_BITMAPS`), and the MAP loss's constant j
-    is chosen here (:data:`LOSS_J`).
+    is chosen here (:data:`LOSS_J`; ``loss_j`` sets another, as the settings check of
+    :mod:`lib.settings_selection` does).
 
     Examples
     --------
@@ -245,8 +246,13 @@ class LeNet5(nn.Module):
     #: The layers in order, by attribute name.
     layer_names = ("c1", "s2", "c3", "s4", "c5", "f6", "output")
 
-    def __init__(self):
+    def __init__(self, loss_j=LOSS_J):
         super().__init__()
+        if isinstance(loss_j, bool) or not isinstance(loss_j, (int, float)):
+            raise TypeError(f"loss_j must be a number, got {type(loss_j).__name__}")
+        if not 0 < loss_j < float("inf"):
+            raise ValueError(f"loss_j must be positive and finite, got {loss_j}")
+        self.loss_j = float(loss_j)
         self.c1 = nn.Conv2d(1, 6, 5)
         self.s2 = Subsampling(6)
         self.c3 = MaskedConv2d(c3_connections(), 5)
@@ -273,10 +279,10 @@ class LeNet5(nn.Module):
         """The class of the nearest prototype."""
         return outputs.argmin(dim=1)
 
-    @staticmethod
-    def loss(outputs, labels):
-        """:func:`lenet5_loss` with the book's j."""
-        return lenet5_loss(outputs, labels)
+    def loss(self, outputs, labels):
+        """:func:`lenet5_loss` with this model's j (the book's :data:`LOSS_J` unless
+        ``loss_j`` said otherwise)."""
+        return lenet5_loss(outputs, labels, j=self.loss_j)
 
 
 class LeNet5Modern(nn.Module):

@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 
 from lib.datasets import load_mnist, to_lenet5_input
 from lib.models import LOSS_J, LeNet5, parameter_table
-from lib.training import DISTORTIONS, evaluate, hold_out, train
+from lib.training import DISTORTIONS, evaluate, hold_out, scaled_distortions, train
 
 #: The paper's test errors (the MNIST page's table), in percent.
 PAPER_ERROR = {"plain": 0.95, "distortions": 0.8}
@@ -351,21 +351,34 @@ def machine():
     }
 
 
-def _digits(data_dir):
-    """The fitting digits, the held-out validation digits and the test digits."""
+def _digits(data_dir, touch_test=True):
+    """The fitting digits, the held-out validation digits and the test digits (None
+    when ``touch_test`` is false: a settings check never even loads them)."""
     train_images, train_labels = load_mnist("train", data_dir=data_dir)
-    test_images, test_labels = load_mnist("test", data_dir=data_dir)
-    x_train, x_test = to_lenet5_input(train_images), to_lenet5_input(test_images)
+    x_train = to_lenet5_input(train_images)
     (x_fit, y_fit), validation = hold_out(x_train, train_labels, VALIDATION_DIGITS, seed=0)
-    return (x_fit, y_fit), validation, (x_test, test_labels)
+    if not touch_test:
+        return (x_fit, y_fit), validation, None
+    test_images, test_labels = load_mnist("test", data_dir=data_dir)
+    return (x_fit, y_fit), validation, (to_lenet5_input(test_images), test_labels)
 
 
-def run(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None):
-    """Train and evaluate one LeNet-5 with torch; return the results as a JSON-ready dict."""
+def run(
+    distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None,
+    loss_j=LOSS_J, distortion_scale=1.0, touch_test=True,
+):  # fmt: skip
+    """Train and evaluate one LeNet-5 with torch; return the results as a JSON-ready dict.
+
+    ``loss_j`` and ``distortion_scale`` (every distortion range times it) exist for the
+    settings check of :mod:`lib.settings_selection`, which also passes
+    ``touch_test=False``: its runs are judged on the held-out digits alone, and their
+    records carry no test error.
+    """
     started = time.perf_counter()
-    (x_fit, y_fit), validation, (x_test, test_labels) = _digits(data_dir)
+    (x_fit, y_fit), validation, test = _digits(data_dir, touch_test)
     torch.manual_seed(seed)
-    model = LeNet5()
+    model = LeNet5(loss_j=loss_j)
+    ranges = scaled_distortions(distortion_scale) if distortions else None
     history = train(
         model,
         x_fit,
@@ -373,18 +386,20 @@ def run(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None)
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
-        distortions=DISTORTIONS if distortions else None,
+        distortions=ranges,
         validation=validation,
         progress=progress,
     )
-    result = evaluate(model, x_test, test_labels)  # the only use of the test digits
+    # The only use of the test digits, after the last epoch.
+    result = evaluate(model, *test) if touch_test else None
     training = {
         "optimizer": "Adam (PyTorch's AdamW with weight decay 0), mini-batches",
         "engine": "torch",
         "trainable_parameters": parameter_table(model)[-1]["parameters"],
+        "loss_j": loss_j,
     }
     return _record(
-        distortions, epochs, batch_size, lr, seed, history, result, len(y_fit),
+        ranges, epochs, batch_size, lr, seed, history, result, len(y_fit),
         len(validation[1]), time.perf_counter() - started, training,
     )  # fmt: skip
 
@@ -418,26 +433,35 @@ def run_numpy(distortions, epochs, batch_size, lr, seed, progress=True, data_dir
         "trainable_parameters": model.num_trainable(),
     }
     return _record(
-        distortions, epochs, batch_size, lr, seed, history, result, len(y_fit),
-        len(validation[1]), time.perf_counter() - started, training,
+        DISTORTIONS if distortions else None, epochs, batch_size, lr, seed, history,
+        result, len(y_fit), len(validation[1]), time.perf_counter() - started, training,
     )  # fmt: skip
 
 
 def _record(
     distortions, epochs, batch_size, lr, seed, history, result, fit, held, seconds, training
 ):
-    """A run's results as a JSON-ready dict."""
+    """A run's results as a JSON-ready dict; ``distortions`` is the ranges used (or
+    None), ``result`` the test evaluation (None for a run that never touched them)."""
     name = "distortions" if distortions else "plain"
-    tests = len(result.predictions)
-    errors = int(round(result.error * tests))
+    if result is None:
+        test = {"test_error_percent": None, "test_errors": "not measured (settings check)"}
+    else:
+        tests = len(result.predictions)
+        errors = int(round(result.error * tests))
+        test = {
+            "test_error_percent": round(100 * result.error, 2),
+            "test_errors": f"{errors} of {tests}",
+            "reaches_paper": bool(100 * result.error <= PAPER_ERROR[name]),
+        }
     return {
         "network": "LeNet5 (the 1998 network), "
         f"{training['trainable_parameters']} trainable parameters",
-        "distortions": DISTORTIONS if distortions else None,
-        "test_error_percent": round(100 * result.error, 2),
-        "test_errors": f"{errors} of {tests}",
+        "distortions": distortions,
+        "test_error_percent": test["test_error_percent"],
+        "test_errors": test["test_errors"],
         "paper_error_percent": PAPER_ERROR[name],
-        "reaches_paper": bool(100 * result.error <= PAPER_ERROR[name]),
+        **({"reaches_paper": test["reaches_paper"]} if "reaches_paper" in test else {}),
         "epochs": epochs,
         "training_digits": fit,
         "validation_digits": held,
@@ -456,7 +480,7 @@ def _record(
             "batch_size": batch_size,
             "learning_rate": lr,
             "schedule": "half cosine from the learning rate to 0 over all steps",
-            "loss": f"the paper's equation (9) with j = {LOSS_J}",
+            "loss": f"the paper's equation (9) with j = {training.get('loss_j', LOSS_J):g}",
             "paper_used": "stochastic diagonal Levenberg-Marquardt, 20 passes, one pattern "
             "at a time, hand-set decreasing step sizes",
             "initialisation": "uniform in +-2.4 / fan-in (the paper's)",

@@ -51,6 +51,28 @@ from lib.training_loop import (  # noqa: F401
 DISTORTIONS = {"shift": 2.0, "scale": 0.1, "squeeze": 0.1, "shear": 0.15}
 
 
+def scaled_distortions(factor, distortions=None):
+    """Every range of ``distortions`` (default :data:`DISTORTIONS`) times ``factor``.
+
+    The settings check (:mod:`lib.settings_selection`) tries narrower and wider ranges
+    than the book's by scaling all four together.
+
+    Examples
+    --------
+    >>> scaled_distortions(0.5)
+    {'shift': 1.0, 'scale': 0.05, 'squeeze': 0.05, 'shear': 0.075}
+    >>> scaled_distortions(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: factor must be positive and finite, got 0
+    """
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)):
+        raise TypeError(f"factor must be a number, got {type(factor).__name__}")
+    if not 0 < factor < float("inf"):
+        raise ValueError(f"factor must be positive and finite, got {factor}")
+    return {key: value * factor for key, value in (distortions or DISTORTIONS).items()}
+
+
 def random_distortions(images, shift=2.0, scale=0.1, squeeze=0.1, shear=0.15):
     """Random planar affine distortions of a batch, like the paper's distorted training set.
 
