@@ -362,8 +362,10 @@ def main(argv=None):
         runs = stored["runs"] | result["runs"]
         result["runs"] = {name: runs[name] for name in VARIANTS if name in runs}
         result["noise"] = noise(result["runs"], len(settings["seeds"]))
-        seconds += stored["seconds_total"]
-    result["seconds_total"] = seconds
+    # The training time of the runs the file holds (a re-run replaces a run's seconds with
+    # its own), and separately the wall-clock time of this command.
+    result["seconds_total"] = round(sum(sum(run["seconds"]) for run in result["runs"].values()), 1)
+    result["seconds_this_command"] = seconds
     result["torch_threads"] = 1
     result["torch"] = torch.__version__
     result["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
