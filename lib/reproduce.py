@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 
 from lib.datasets import load_mnist, to_lenet5_input
 from lib.models import LOSS_J, LeNet5, parameter_table
-from lib.training import DISTORTIONS, evaluate, hold_out, scaled_distortions, train
+from lib.training import evaluate, hold_out, scaled_distortions, train
 
 #: The paper's test errors (the MNIST page's table), in percent.
 PAPER_ERROR = {"plain": 0.95, "distortions": 0.8}
@@ -404,7 +404,10 @@ def run(
     )  # fmt: skip
 
 
-def run_numpy(distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None):
+def run_numpy(
+    distortions, epochs, batch_size, lr, seed, progress=True, data_dir=None,
+    distortion_scale=1.0,
+):  # fmt: skip
     """Train and evaluate one LeNet-5 with :mod:`lib.numpy_nn` (no torch in the loop);
     return the results as a JSON-ready dict, as :func:`run` does."""
     from lib import numpy_nn as nnp
@@ -412,6 +415,7 @@ def run_numpy(distortions, epochs, batch_size, lr, seed, progress=True, data_dir
     started = time.perf_counter()
     (x_fit, y_fit), validation, (x_test, test_labels) = _digits(data_dir)
     model = nnp.LeNet5(seed=seed)
+    ranges = scaled_distortions(distortion_scale) if distortions else None
     history = nnp.train(
         model,
         x_fit,
@@ -420,7 +424,7 @@ def run_numpy(distortions, epochs, batch_size, lr, seed, progress=True, data_dir
         batch_size=batch_size,
         lr=lr,
         optimizer="adam",
-        distortions=DISTORTIONS if distortions else None,
+        distortions=ranges,
         validation=validation,
         seed=seed,
         progress=progress,
@@ -433,7 +437,7 @@ def run_numpy(distortions, epochs, batch_size, lr, seed, progress=True, data_dir
         "trainable_parameters": model.num_trainable(),
     }
     return _record(
-        DISTORTIONS if distortions else None, epochs, batch_size, lr, seed, history,
+        ranges, epochs, batch_size, lr, seed, history,
         result, len(y_fit), len(validation[1]), time.perf_counter() - started, training,
     )  # fmt: skip
 
@@ -520,6 +524,11 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="default: the run's SETTINGS")
     parser.add_argument("--batch-size", type=int, help="default: the run's SETTINGS")
     parser.add_argument("--lr", type=float, help="default: the run's SETTINGS")
+    parser.add_argument(
+        "--distortion-scale",
+        type=float,
+        help="every distortion range times this (default: the run's SETTINGS, else 1)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--threads",
@@ -537,7 +546,7 @@ def main(argv=None):
 
     name = "distortions" if args.distortions else "plain"
     settings = dict((SETTINGS if args.engine == "torch" else NUMPY_SETTINGS)[name])
-    for key in ("epochs", "batch_size", "lr"):
+    for key in ("epochs", "batch_size", "lr", "distortion_scale"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     threads = args.threads or (2 if args.engine == "torch" else 1)
