@@ -6,7 +6,9 @@ PyTorch's rule in each), and after every step measures how far apart their weigh
 Both compute the same formulas, but not the same float operations in the same order:
 torch's convolutions and matrix products sum in another order than ``lib.conv2d``'s
 im2col and NumPy's BLAS, and even the two Adams, given the same gradients, round
-differently (:func:`optimiser_differences`). So the first steps agree to float32
+differently (:func:`optimiser_differences`: torch fuses a multiply and an add into one
+rounding in its moment updates, its float32 square root is not always correctly rounded,
+and its last step multiplies before it divides). So the first steps agree to float32
 rounding, about ``1e-7`` of a weight, and the difference may then grow, because
 training can amplify small differences: a weight a little different makes the next
 gradient a little different, and so on, step after step. The control: the same run in
@@ -179,9 +181,17 @@ def optimiser_differences(torch_model, steps=5, lr=2e-3, seed=0):
     A control for :func:`lockstep`: no convolution, no matrix product, no sum over a
     batch, only Adam's element-wise arithmetic. Both start from ``torch_model``'s weights
     and, at every step, receive the *same* gradient arrays (normal, standard deviation
-    0.01, from ``seed``). Any difference between their weights then comes from the two
-    optimisers doing the same formula with float32 operations in another order (torch's
-    ``_single_tensor_adam`` computes ``step_size`` and the denominator its own way).
+    0.01, from ``seed``), except for C3's absent links: the 36 kernels that its connection
+    mask removes (900 entries, zeros in torch's ``c3.weight``) get a zero gradient, as in
+    training, so they stay zero in both. Any difference between their weights then comes
+    from the same formula done with other float32 operations. Measured one at a time
+    (``tests/test_engine_comparison.py``), torch's ``_single_tensor_adam`` differs from
+    ``nnp.Adam`` in three: its moment updates (``lerp_``, ``addcmul_``) fuse a multiply
+    and an add into one rounding where NumPy rounds twice (with PyTorch's AVX2 or AVX-512
+    kernels); its float32 square root is not always the correctly rounded one (NumPy's
+    is; how often depends on the machine); and its last step is ``p + ((-s) * m) / d``
+    (``addcdiv_``) where ``nnp.Adam`` computes ``p - s * (m / d)``. The bias corrections
+    are not one: given the same square root, both denominators are equal.
 
     Parameters
     ----------
@@ -197,7 +207,8 @@ def optimiser_differences(torch_model, steps=5, lr=2e-3, seed=0):
     Returns
     -------
     dict
-        ``"entries"``: the number of parameter entries; per step, lists:
+        ``"entries"``: the number of parameter entries (C3's absent links included);
+        per step, lists:
         ``"differing"``, how many entries are not bit-for-bit equal, and
         ``"difference"``, the largest :func:`lib.gradient_check.relative_difference`
         over all parameters.
@@ -231,6 +242,9 @@ def optimiser_differences(torch_model, steps=5, lr=2e-3, seed=0):
         for name, param, _ in ours.named_parameters():
             grad = (0.01 * rng.normal(size=param.shape)).astype(np.float32)
             layer, key = name.rsplit(".", 1)
+            mask = getattr(layers[layer], "mask", None)
+            if key == "weight" and mask is not None:
+                grad = grad * mask.astype(np.float32)  # absent links: no gradient, as in training
             layers[layer].grads[key] = grad
             torch_params[name].grad = torch.from_numpy(grad.copy())
         optimiser.step()

@@ -5,15 +5,17 @@ function returns the gradient with respect to one of the layer's inputs, the num
 ``torch.autograd`` computes. The lesson they teach: **the gradient of a convolution is a
 convolution.**
 
-- With respect to the input: a *full* convolution of ``grad_output`` with the *flipped*
-  kernel, the transposed convolution (:func:`conv2d_grad_input`).
+- With respect to the input: a *full* correlation (:func:`lib.conv2d`) of ``grad_output``
+  with the *flipped* kernel, that is, a true convolution with the kernel: the transposed
+  convolution (:func:`conv2d_grad_input`).
 - With respect to the weight: a cross-correlation of the input with ``grad_output``
   (:func:`conv2d_grad_weight`).
 - With respect to the bias: a sum (:func:`conv2d_grad_bias`).
 
 Pooling's gradients follow: max pooling routes each output's gradient to the pixel that
-won (:func:`max_pool2d_grad`); average pooling, a convolution with a kernel of ones,
-spreads it over the window, a transposed convolution again (:func:`avg_pool2d_grad`).
+won (:func:`max_pool2d_grad`); average pooling, a convolution with a ``k`` x ``k`` kernel
+whose entries are ``1/k**2`` (a kernel of ones, then a division), spreads it over the
+window, a transposed convolution again (:func:`avg_pool2d_grad`).
 
 The convolution's gradients are computed, by default, in the matrix form of im2col
 (:mod:`lib._backward_im2col`), several times faster; ``method="convolution"`` computes them
@@ -50,8 +52,9 @@ def conv2d_grad_input(
     Each input pixel ``x`` took part in every output whose window covered it, multiplied
     by the kernel tap that landed on it, so its gradient sums ``grad_output`` times those
     taps. Seen from the pixel, the windows that cover it pass over it in reverse order:
-    the sum is a **full convolution of grad_output with the flipped kernel** (full: every
-    overlap), with input and output channels swapped. That is what
+    the sum is a **full correlation of grad_output with the flipped kernel** (full: every
+    overlap; a correlation, as :func:`lib.conv2d` computes, so with the flip it is a true
+    convolution with the kernel), with input and output channels swapped. That is what
     ``torch.nn.functional.conv_transpose2d`` computes.
 
     A stride ``s`` means the outputs sat ``s`` pixels apart: ``grad_output`` is spread out

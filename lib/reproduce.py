@@ -11,8 +11,9 @@ and seed, picked by :func:`lib.training.hold_out`) are the validation set that t
 per-epoch curves are measured on, and on which any setting is to be chosen. The 10,000
 test digits are touched once per run, after the last epoch (not the best epoch: picking
 an epoch by its test error would be training on the test set). It writes (or updates) its
-entry in ``results/lenet5_mnist.json``: the test error, the per-epoch curves, the time,
-the machine, the versions, the seed and the command.
+entry in ``results/lenet5_mnist.json``: the test error and which test digits it got wrong
+(two runs are compared on them by :func:`mcnemar`), the per-epoch curves, the time, the
+machine, the versions, the seed and the command.
 
 How it differs from the paper's training, and why: the paper made 20 passes of stochastic
 diagonal Levenberg-Marquardt, one pattern at a time, with a step size lowered by hand
@@ -33,6 +34,7 @@ import argparse
 import contextlib
 import datetime
 import json
+import math
 import os
 import platform
 import shlex
@@ -332,6 +334,42 @@ def binomial_error(test_errors):
     }
 
 
+def mcnemar(wrong_a, wrong_b):
+    """McNemar's exact test: do two networks tested on the *same* digits differ?
+
+    Only the digits that one network gets wrong and the other right count: under the
+    hypothesis that the two are equally good, each such digit is as likely to be one
+    network's as the other's, so their split is binomial with p = 1/2. The p-value is
+    two-sided and exact (the binomial's, not the chi-squared approximation).
+
+    Parameters
+    ----------
+    wrong_a, wrong_b : iterable of int
+        The indices of the test digits each network got wrong, as a run records them
+        (``"wrong_test_digits"``).
+
+    Returns
+    -------
+    dict
+        ``"only_a"`` and ``"only_b"`` (digits wrong for one network alone) and
+        ``"p_value"``.
+
+    Examples
+    --------
+    >>> found = mcnemar([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [1, 2])
+    >>> found["only_a"], found["only_b"], round(found["p_value"], 4)
+    (8, 0, 0.0078)
+    >>> mcnemar([1, 2], [2, 1])["p_value"]
+    1.0
+    """
+    a, b = {int(i) for i in wrong_a}, {int(i) for i in wrong_b}
+    only_a, only_b = len(a - b), len(b - a)
+    n, k = only_a + only_b, min(only_a, only_b)
+    # P(X <= k) for X ~ Binomial(n, 1/2), doubled: exact, with integers.
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n if n else 1.0
+    return {"only_a": only_a, "only_b": only_b, "p_value": min(1.0, 2 * tail)}
+
+
 def machine():
     """What the run ran on."""
     from threadpoolctl import threadpool_info
@@ -401,6 +439,7 @@ def run(
     return _record(
         ranges, epochs, batch_size, lr, seed, history, result, len(y_fit),
         len(validation[1]), time.perf_counter() - started, training,
+        test_labels=test[1] if touch_test else None,
     )  # fmt: skip
 
 
@@ -439,14 +478,17 @@ def run_numpy(
     return _record(
         ranges, epochs, batch_size, lr, seed, history,
         result, len(y_fit), len(validation[1]), time.perf_counter() - started, training,
+        test_labels=test_labels,
     )  # fmt: skip
 
 
 def _record(
-    distortions, epochs, batch_size, lr, seed, history, result, fit, held, seconds, training
-):
+    distortions, epochs, batch_size, lr, seed, history, result, fit, held, seconds, training,
+    test_labels=None,
+):  # fmt: skip
     """A run's results as a JSON-ready dict; ``distortions`` is the ranges used (or
-    None), ``result`` the test evaluation (None for a run that never touched them)."""
+    None), ``result`` the test evaluation (None for a run that never touched them), whose
+    ``test_labels`` say which test digits it got wrong (for :func:`mcnemar`)."""
     name = "distortions" if distortions else "plain"
     if result is None:
         test = {"test_error_percent": None, "test_errors": "not measured (settings check)"}
@@ -458,6 +500,9 @@ def _record(
             "test_errors": f"{errors} of {tests}",
             "reaches_paper": bool(100 * result.error <= PAPER_ERROR[name]),
         }
+        if test_labels is not None:
+            wrong = np.asarray(result.predictions) != np.asarray(test_labels)
+            test["wrong_test_digits"] = np.flatnonzero(wrong).tolist()
     return {
         "network": "LeNet5 (the 1998 network), "
         f"{training['trainable_parameters']} trainable parameters",
@@ -466,6 +511,9 @@ def _record(
         "test_errors": test["test_errors"],
         "paper_error_percent": PAPER_ERROR[name],
         **({"reaches_paper": test["reaches_paper"]} if "reaches_paper" in test else {}),
+        # Which test digits (indices into MNIST's test file) it got wrong: two runs on the
+        # same digits are compared by them (mcnemar), not by their error rates alone.
+        **{k: test[k] for k in ["wrong_test_digits"] if k in test},
         "epochs": epochs,
         "training_digits": fit,
         "validation_digits": held,

@@ -209,6 +209,19 @@ def test_a_full_scale_run_validates_on_held_out_training_digits_and_tests_once(m
     assert (results["training_digits"], results["validation_digits"]) == (200, 100)
     assert len(results["curves"]["validation_error_percent"]) == 1
     assert results["test_errors"].endswith("of 50")
+    # Which test digits it got wrong, as many as its error counts, for mcnemar.
+    wrong = results["wrong_test_digits"]
+    assert len(wrong) == int(results["test_errors"].split(" of ")[0])
+    assert wrong == sorted(set(wrong)) and all(0 <= i < 50 for i in wrong)
+
+
+def test_mcnemar_counts_only_the_digits_the_two_disagree_on():
+    found = reproduce.mcnemar(range(100), list(range(90)) + [500, 501])
+    assert (found["only_a"], found["only_b"]) == (10, 2)
+    # Two-sided exact binomial: 2 * P(X <= 2), X ~ Binomial(12, 1/2) = 2 * 79 / 4096.
+    assert found["p_value"] == pytest.approx(2 * 79 / 4096)
+    assert reproduce.mcnemar([], [])["p_value"] == 1.0
+    assert reproduce.mcnemar(range(30), [])["p_value"] < 1e-8
 
 
 def test_confusion_matrix():

@@ -2,8 +2,10 @@
 
 Both follow PyTorch's update rules (``torch.optim.SGD`` without dampening or Nesterov,
 ``torch.optim.Adam`` without weight decay): the same formulas, though not the same float
-operations in the same order, so the same gradients give steps equal up to float32
-rounding, not bit for bit (``lib.engine_comparison.optimiser_differences`` measures it).
+operations (torch's Adam rounds its moment updates once, as fused multiply-adds, has a
+square root of its own and multiplies before it divides in its last step), so the same
+gradients give steps equal up to float32 rounding, not bit for bit
+(``lib.engine_comparison.optimiser_differences`` measures it).
 ``optimizer.lr`` may be changed between steps: that is a schedule.
 """
 
