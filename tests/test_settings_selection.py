@@ -53,7 +53,7 @@ def test_run_candidate_changes_one_setting_and_writes_its_file(tmp_path, monkeyp
     settings_selection.run_candidate("distortions", "distortion_scale", 1.5, folder=tmp_path)
     distortions, options = calls[0]
     assert distortions is True and options["touch_test"] is False and options["seed"] == 0
-    expected = {**reproduce.SETTINGS["distortions"], "loss_j": 10.0, "distortion_scale": 1.5}
+    expected = {**settings_selection.BASELINE["distortions"], "distortion_scale": 1.5}
     assert {key: options[key] for key in expected} == expected
     saved = json.loads((tmp_path / "distortions_distortion_scale_1.5.json").read_text())
     assert saved["selection"] == {"kind": "distortions", "setting": "distortion_scale",
@@ -121,3 +121,11 @@ def test_scaled_distortions():
     assert scaled_distortions(2, {"shift": 1.0}) == {"shift": 2.0}
     with pytest.raises(TypeError, match="factor must be a number"):
         scaled_distortions(True)
+
+
+def test_the_stored_baseline_sets_the_threshold():
+    """The frozen runs of the old settings: three seeds of each kind, and 0.163 points."""
+    seeds = settings_selection.baseline_runs()
+    assert {kind: len(runs) for kind, runs in seeds.items()} == {"plain": 3, "distortions": 3}
+    assert all(run["distortions"] in (None, DISTORTIONS) for runs in seeds.values() for run in runs)
+    assert round(settings_selection.noise(seeds)["threshold"], 3) == 0.163
