@@ -27,7 +27,9 @@ def {name}(image, kernel):
 
 #: The dtype rule the exercises ask for: integers in int64 (a uint8 photograph and a uint8
 #: crop of it as the kernel would wrap around), floats as NumPy mixes them.
-_WIDEN = "image, kernel = (a.astype(np.int64) if a.dtype.kind in 'iu' else a for a in (image, kernel))"
+_WIDEN = (
+    "image, kernel = (a.astype(np.int64) if a.dtype.kind in 'iu' else a for a in (image, kernel))"
+)
 
 
 def _loops(
@@ -139,7 +141,9 @@ CHAPTER1 = {
         ),
         (
             "int64 output, products in uint8",
-            _loops("cross_correlate2d", dtype="np.result_type(image, kernel, np.int64)", widen=False),
+            _loops(
+                "cross_correlate2d", dtype="np.result_type(image, kernel, np.int64)", widen=False
+            ),
             BAD,
             "Small integers wrap around",
         ),
@@ -403,7 +407,12 @@ def correlate_same(image, kernel):
             BAD,
             "Small integers wrap around",
         ),
-        ("image's dtype", _same(dtype="image.dtype", widen=False), BAD, "Output in the image's dtype"),
+        (
+            "image's dtype",
+            _same(dtype="image.dtype", widen=False),
+            BAD,
+            "Output in the image's dtype",
+        ),
         ("floats for integers", _same(dtype="float"), BAD, "integer inputs give integers"),
     ],
     "sobel_magnitude": [

@@ -292,7 +292,9 @@ MISTAKES = {
             "Small integers wrap around",
         ),
         (
-            products_wrapped(lambda i, k: (np.pad(i, ((k.shape[0] // 2,) * 2, (k.shape[1] // 2,) * 2)), k)),
+            products_wrapped(
+                lambda i, k: (np.pad(i, ((k.shape[0] // 2,) * 2, (k.shape[1] // 2,) * 2)), k)
+            ),
             "Small integers wrap around",
         ),
     ],

@@ -27,7 +27,6 @@ cross_correlate2d: incorrect. Kernel flipped: your function computes true convol
 """
 
 import numpy as np
-
 from numpy.lib.stride_tricks import sliding_window_view
 
 from lib.convolution import _result_dtype, conv2d, convolve2d
