@@ -309,7 +309,7 @@ def correlate2d_loops(image, kernel):
         )
     # Integers are multiplied and summed in 64 bits: in a small type such as the uint8 of
     # a photograph, a product or a sum out of range would wrap around (200 * 3 gives 88).
-    dtype = _result_dtype(image, kernel, None)
+    dtype = _result_dtype(image, kernel)
     image, kernel = image.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
     out = np.zeros((height - k_h + 1, width - k_w + 1), dtype=dtype)
     for y in range(out.shape[0]):  # output row
@@ -578,11 +578,11 @@ def _result_dtype(*arrays):
 
     Examples
     --------
-    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1, np.uint8), None)
+    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1, np.uint8))
     dtype('uint64')
-    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1, np.int8), None)
+    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1, np.int8), None)  # no bias
     dtype('int64')
-    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1), None)
+    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1))
     dtype('float64')
     """
     dtype = np.result_type(*(array for array in arrays if array is not None))
