@@ -75,10 +75,14 @@ def as_int(value, name, minimum=None):
     return value
 
 
-def as_pair(value, name, minimum=None):
-    """Return ``value`` as a pair ``(height, width)`` of ints, each ``>= minimum``.
+def as_pair(value, name, minimum=None, *, meaning="(height, width)"):
+    """Return ``value`` as a pair of ints, each ``>= minimum``.
 
-    An int stands for the same value in both dimensions, as in ``torch.nn.functional``.
+    An int stands for the same value in both places, as in ``torch.nn.functional``.
+    ``meaning`` says what the two numbers are, for the error message: ``(height, width)``
+    for a kernel size, a stride or ``conv2d``'s padding, but ``(before, after)`` for the
+    padding of one dimension (:func:`lib.shapes.output_size`), which a student must not
+    be told the opposite of.
 
     Examples
     --------
@@ -90,13 +94,17 @@ def as_pair(value, name, minimum=None):
     Traceback (most recent call last):
     ...
     TypeError: stride must be an int or a pair of ints (height, width), got (1, 2, 3)
+    >>> as_pair((1,), "padding", meaning="(before, after)")
+    Traceback (most recent call last):
+    ...
+    TypeError: padding must be an int or a pair of ints (before, after), got (1,)
     """
     if isinstance(value, tuple | list) and len(value) == 2:
         return (as_int(value[0], name, minimum), as_int(value[1], name, minimum))
     if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
         value = as_int(value, name, minimum)
         return (value, value)
-    raise TypeError(f"{name} must be an int or a pair of ints (height, width), got {value!r}")
+    raise TypeError(f"{name} must be an int or a pair of ints {meaning}, got {value!r}")
 
 
 def check_choice(value, name, choices):

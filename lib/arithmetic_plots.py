@@ -103,7 +103,7 @@ def arithmetic_figure(
     >>> fig._suptitle.get_text()  # the output-size formula: n + pads - k, over s, plus 1
     'floor((5 + 1 + 1 - 3) / 2) + 1 = 3'
     """
-    before, after = as_pair(padding, "padding", minimum=0)
+    before, after = as_pair(padding, "padding", minimum=0, meaning="(before, after)")
     size = output_size(n, kernel_size, stride, (before, after), dilation)
     y, x = position
     if not (0 <= y < size and 0 <= x < size):
@@ -209,7 +209,13 @@ def arithmetic_animation(
     >>> html.count("frames[3] = ")  # a 2 x 2 output: frames 0 to 3
     1
     """
-    size = output_size(n, kernel_size, stride, as_pair(padding, "padding", minimum=0), dilation)
+    size = output_size(
+        n,
+        kernel_size,
+        stride,
+        as_pair(padding, "padding", minimum=0, meaning="(before, after)"),
+        dilation,
+    )
     fig = plt.figure(figsize=(4.4, 2.5), dpi=dpi)
     options = {"padding": padding, "stride": stride, "dilation": dilation}
 
@@ -250,7 +256,7 @@ def window_positions_figure(n, kernel_size, *, stride=1, padding=0, dilation=1, 
     >>> ax.get_title()
     'n = 7, k = 2, s = 3: 2 windows, 3 pixels never read'
     """
-    before, after = as_pair(padding, "padding", minimum=0)
+    before, after = as_pair(padding, "padding", minimum=0, meaning="(before, after)")
     size = output_size(n, kernel_size, stride, (before, after), dilation)
     unread = unread_positions(n, kernel_size, stride, (before, after), dilation)
     if ax is None:

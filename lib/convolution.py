@@ -272,7 +272,9 @@ def correlate2d_loops(image, kernel):
     -------
     numpy.ndarray
         The valid cross-correlation, (H - kH + 1, W - kW + 1), of the dtype of
-        ``image * kernel``.
+        ``image * kernel``, except that integers are multiplied and summed in 64 bits
+        (int64, or uint64 when both are unsigned), as in :func:`conv2d`: exact, where a
+        uint8 result would wrap around.
 
     Raises
     ------
@@ -289,6 +291,12 @@ def correlate2d_loops(image, kernel):
     array([[-6, -6, -6],
            [-6, -6, -6],
            [-6, -6, -6]])
+
+    Small integers are widened first: 100 * 100 nine times is 90000, which int8 cannot
+    hold.
+
+    >>> correlate2d_loops(np.full((3, 3), 100, np.int8), np.full((3, 3), 100, np.int8))
+    array([[90000]])
     """
     image = as_array(image, "image")
     kernel = as_array(kernel, "kernel")
@@ -299,7 +307,11 @@ def correlate2d_loops(image, kernel):
         raise ValueError(
             f"kernel ({k_h}x{k_w}) must be non-empty and fit in image ({height}x{width})"
         )
-    out = np.zeros((height - k_h + 1, width - k_w + 1), dtype=np.result_type(image, kernel))
+    # Integers are multiplied and summed in 64 bits: in a small type such as the uint8 of
+    # a photograph, a product or a sum out of range would wrap around (200 * 3 gives 88).
+    dtype = _result_dtype(image, kernel)
+    image, kernel = image.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
+    out = np.zeros((height - k_h + 1, width - k_w + 1), dtype=dtype)
     for y in range(out.shape[0]):  # output row
         for x in range(out.shape[1]):  # output column
             for i in range(k_h):  # the first sum: kernel rows
@@ -557,9 +569,23 @@ def _checked_output_size(size, kernel_size, stride, sides, dilation):
     return out_size
 
 
-def _result_dtype(input, weight, bias):
-    """NumPy's result type, with integers widened to 64 bits so that sums are exact."""
-    dtype = np.result_type(input, weight, *([] if bias is None else [bias]))
+def _result_dtype(*arrays):
+    """NumPy's result type of ``arrays`` (None ones skipped), with integers widened to 64
+    bits so that sums are exact.
+
+    ``np.result_type`` alone is not safe: for two uint8 arrays it is uint8, whose
+    products and sums wrap around modulo 256.
+
+    Examples
+    --------
+    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1, np.uint8))
+    dtype('uint64')
+    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1, np.int8), None)  # no bias
+    dtype('int64')
+    >>> _result_dtype(np.zeros(1, np.uint8), np.zeros(1))
+    dtype('float64')
+    """
+    dtype = np.result_type(*(array for array in arrays if array is not None))
     if dtype.kind in "iu":
         return np.dtype(np.int64 if dtype.kind == "i" else np.uint64)
     return dtype

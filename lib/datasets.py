@@ -341,7 +341,9 @@ def pad_to_32(images):
     The paper's reason: the input is larger than any digit (at most 20x20, centred in the
     28x28 field) so that distinctive features near the edge, such as stroke end points or
     corners, can still appear in the centre of the receptive field of the highest-level
-    feature detectors.
+    feature detectors. Those are C3's units (chapter 2): their 14x14 fields start every 2
+    pixels, so their centres cover the 20x20 centre of the 32x32 input, rows and columns
+    6 to 25, where the padded digit lies. (C5's units see the whole input, one centre.)
 
     Parameters
     ----------

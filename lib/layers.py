@@ -437,7 +437,7 @@ def merge_convolutions(weight1, weight2, bias1=None, bias2=None):
     >>> np.array_equal(conv2d(conv2d(x, w1, b1), w2, b2), conv2d(x, w, b))
     True
     """
-    from lib.convolution import convolve2d
+    from lib.convolution import _result_dtype, convolve2d
 
     weight1 = as_array(weight1, "weight1")
     weight2 = as_array(weight2, "weight2")
@@ -458,7 +458,8 @@ def merge_convolutions(weight1, weight2, bias1=None, bias2=None):
         biases.append(bias)
     bias1, bias2 = biases
     size = tuple(a + b - 1 for a, b in zip(weight1.shape[2:], weight2.shape[2:], strict=True))
-    dtype = np.result_type(weight1, weight2, bias1, bias2)
+    # Integers in 64 bits, as conv2d sums them: int8 weights would wrap around.
+    dtype = _result_dtype(weight1, weight2, bias1, bias2)
     weight = np.zeros((out_channels, channels, *size), dtype=dtype)
     for o in range(out_channels):
         for c in range(channels):

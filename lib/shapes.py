@@ -103,7 +103,7 @@ def output_size(n, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False
     kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
     stride = as_int(stride, "stride", minimum=1)
     dilation = as_int(dilation, "dilation", minimum=1)
-    before, after = as_pair(padding, "padding", minimum=0)
+    before, after = as_pair(padding, "padding", minimum=0, meaning="(before, after)")
     if not isinstance(ceil_mode, bool):
         raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
     size = _output_size(n, kernel_size, stride, before, after, dilation, ceil_mode)
@@ -187,7 +187,10 @@ def padding_sides(padding, kernel_size=None, stride=1, dilation=1):
         return tuple((total // 2, total - total // 2) for total in totals)
     if isinstance(padding, tuple | list) and len(padding) == 2:
         if all(isinstance(side, tuple | list) for side in padding):
-            return tuple(as_pair(tuple(side), "padding", minimum=0) for side in padding)
+            return tuple(
+                as_pair(tuple(side), "padding", minimum=0, meaning="(before, after)")
+                for side in padding
+            )
         pad_h, pad_w = as_pair(padding, "padding", minimum=0)
         return ((pad_h, pad_h), (pad_w, pad_w))
     if isinstance(padding, tuple | list) and len(padding) == 4:
@@ -209,6 +212,9 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     TensorFlow/Keras both do. They differ on strides: PyTorch refuses ``padding="same"``
     with a stride above 1, while TensorFlow pads
     ``max((ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0)`` in total, which depends on ``n``.
+    TensorFlow takes a stride above 1 or a dilation above 1, never both ("output striding
+    is not supported for atrous convolutions", in ``tf.nn.convolution``'s documentation;
+    Keras' ``Conv2D`` refuses the pair too), so the "tensorflow" convention refuses it.
 
     Parameters
     ----------
@@ -231,8 +237,9 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     TypeError
         If an argument is not an int.
     ValueError
-        If an argument is below 1, ``convention`` is unknown, or the convention is
-        "torch" and ``stride`` is above 1.
+        If an argument is below 1, ``convention`` is unknown, the convention is
+        "torch" and ``stride`` is above 1, or it is "tensorflow" and both ``stride`` and
+        ``dilation`` are above 1.
 
     Examples
     --------
@@ -248,6 +255,11 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     Traceback (most recent call last):
     ...
     ValueError: convention='torch' allows padding='same' only with stride 1, got stride 2
+    >>> same_padding(8, 3, stride=2, dilation=2, convention="tensorflow")
+    Traceback (most recent call last):
+    ...
+    ValueError: convention='tensorflow' takes stride > 1 or dilation > 1, not both ("output
+    striding is not supported for atrous convolutions"); got stride 2 and dilation 2
     """
     n = as_int(n, "n", minimum=1)
     kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
@@ -257,6 +269,12 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     if convention == "torch" and stride != 1:
         raise ValueError(
             f"convention='torch' allows padding='same' only with stride 1, got stride {stride}"
+        )
+    if convention == "tensorflow" and stride > 1 and dilation > 1:
+        raise ValueError(
+            "convention='tensorflow' takes stride > 1 or dilation > 1, not both (\"output "
+            'striding is not supported for atrous convolutions"); '
+            f"got stride {stride} and dilation {dilation}"
         )
     span = dilation * (kernel_size - 1) + 1
     outputs = -(-n // stride)  # ceil(n / stride)
@@ -298,7 +316,7 @@ def unread_positions(n, kernel_size, stride=1, padding=0, dilation=1):
     array([1, 2, 4, 5])
     """
     size = output_size(n, kernel_size, stride, padding, dilation)
-    before, _ = as_pair(padding, "padding", minimum=0)
+    before, _ = as_pair(padding, "padding", minimum=0, meaning="(before, after)")
     starts = np.arange(size) * stride - before
     taps = (starts[:, None] + dilation * np.arange(kernel_size)[None, :]).ravel()
     read = np.zeros(n, dtype=bool)

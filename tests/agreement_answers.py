@@ -25,7 +25,17 @@ def {name}(image, kernel):
 """
 
 
-def _loops(name, prepare="pass", dtype="np.result_type(image, kernel)", rows="out.shape[0]"):
+#: The dtype rule the exercises ask for: integers in int64 (a uint8 photograph and a uint8
+#: crop of it as the kernel would wrap around), floats as NumPy mixes them.
+_WIDEN = (
+    "image, kernel = (a.astype(np.int64) if a.dtype.kind in 'iu' else a for a in (image, kernel))"
+)
+
+
+def _loops(
+    name, prepare="", dtype="np.result_type(image, kernel)", rows="out.shape[0]", widen=True
+):
+    prepare = "\n    ".join(line for line in (_WIDEN if widen else "", prepare) if line) or "pass"
     return _LOOPS.format(name=name, prepare=prepare, dtype=dtype, rows=rows)
 
 
@@ -35,6 +45,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 def {name}(image, kernel):
     {prepare}
     dtype = np.result_type(image, kernel)
+    dtype = np.dtype(np.int64) if dtype.kind in "iu" else dtype
     windows = sliding_window_view(image.astype(np.float32), kernel.shape)
     out = np.einsum("yxij,ij->yx", windows, kernel.astype(np.float32))
     return out if dtype.kind == "f" else np.rint(out).astype(dtype)
@@ -42,6 +53,7 @@ def {name}(image, kernel):
 
 _SAME = """
 def correlate_same(image, kernel):
+    {prepare}
     kh, kw = kernel.shape
     padded = np.pad(image, {pad}{mode})
     out = np.zeros(image.shape, dtype={dtype})
@@ -52,8 +64,13 @@ def correlate_same(image, kernel):
 """
 
 
-def _same(pad="((kh // 2, kh // 2), (kw // 2, kw // 2))", mode="", dtype=None):
-    return _SAME.format(pad=pad, mode=mode, dtype=dtype or "np.result_type(image, kernel)")
+def _same(pad="((kh // 2, kh // 2), (kw // 2, kw // 2))", mode="", dtype=None, widen=True):
+    return _SAME.format(
+        pad=pad,
+        mode=mode,
+        dtype=dtype or "np.result_type(image, kernel)",
+        prepare=_WIDEN if widen else "pass",
+    )
 
 
 _SOBEL = """
@@ -115,11 +132,28 @@ CHAPTER1 = {
         ("a tensor", "output_shape = torch.tensor([5, 4])", BAD, "got a Tensor"),
     ],
     "cross_correlate2d": [
-        ("loops, result_type", _loops("cross_correlate2d"), OK, "correct ("),
+        ("loops, int64 for integers", _loops("cross_correlate2d"), OK, "correct ("),
+        (
+            "loops, the dtype of image * kernel (uint8 for uint8)",
+            _loops("cross_correlate2d", widen=False),
+            BAD,
+            "Small integers wrap around",
+        ),
+        (
+            "int64 output, products in uint8",
+            _loops(
+                "cross_correlate2d", dtype="np.result_type(image, kernel, np.int64)", widen=False
+            ),
+            BAD,
+            "Small integers wrap around",
+        ),
         (
             "loops, columns outside",
             """
 def cross_correlate2d(image, kernel):
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    if image.dtype.kind in "iu" and kernel.dtype.kind in "iu":
+        image, kernel = image.astype(np.int64), kernel.astype(np.int64)
     kh, kw = kernel.shape
     out = np.empty((image.shape[0] - kh + 1, image.shape[1] - kw + 1),
                    dtype=np.result_type(image, kernel))
@@ -141,10 +175,22 @@ def cross_correlate2d(image, kernel):
 from numpy.lib.stride_tricks import sliding_window_view
 
 def cross_correlate2d(image, kernel):
+    image, kernel = (a.astype(np.int64) if a.dtype.kind in "iu" else a for a in (image, kernel))
     return np.einsum("yxij,ij->yx", sliding_window_view(image, kernel.shape), kernel)
 """,
             OK,
             "correct (",
+        ),
+        (
+            "einsum in the inputs' dtype",
+            """
+from numpy.lib.stride_tricks import sliding_window_view
+
+def cross_correlate2d(image, kernel):
+    return np.einsum("yxij,ij->yx", sliding_window_view(image, kernel.shape), kernel)
+""",
+            BAD,
+            "Small integers wrap around",
         ),
         (
             "float32 arithmetic",
@@ -158,7 +204,7 @@ def cross_correlate2d(image, kernel):
 import scipy.signal
 
 def cross_correlate2d(image, kernel):
-    dtype = np.result_type(image, kernel)
+    dtype = np.result_type(image, kernel, np.int64)  # int64, or float64 for floats
     return scipy.signal.correlate2d(image.astype(dtype), kernel.astype(dtype), mode="valid")
 """,
             OK,
@@ -172,7 +218,7 @@ def cross_correlate2d(image, kernel):
     x = torch.from_numpy(image.astype(np.float64))[None, None]
     w = torch.from_numpy(kernel.astype(np.float64))[None, None]
     out = F.conv2d(x, w)[0, 0].numpy()
-    return out if dtype.kind == "f" else np.rint(out).astype(dtype)
+    return out if dtype.kind == "f" else np.rint(out).astype(np.int64)
 """,
             OK,
             "correct (",
@@ -185,7 +231,7 @@ def cross_correlate2d(image, kernel):
         ),
         (
             "image's dtype",
-            _loops("cross_correlate2d", dtype="image.dtype"),
+            _loops("cross_correlate2d", dtype="image.dtype", widen=False),
             BAD,
             "Output in the image's dtype",
         ),
@@ -211,6 +257,7 @@ def cross_correlate2d(image, kernel):
             "one window short",
             """
 def cross_correlate2d(image, kernel):
+    image, kernel = (a.astype(np.int64) if a.dtype.kind in "iu" else a for a in (image, kernel))
     kh, kw = kernel.shape
     out = np.zeros((image.shape[0] - kh, image.shape[1] - kw), dtype=np.result_type(image, kernel))
     for y in range(out.shape[0]):
@@ -278,7 +325,7 @@ def cross_correlate2d(image, kernel):
 import scipy.signal
 
 def convolve2d_true(image, kernel):
-    dtype = np.result_type(image, kernel)
+    dtype = np.result_type(image, kernel, np.int64)  # int64, or float64 for floats
     return scipy.signal.convolve2d(image.astype(dtype), kernel.astype(dtype), mode="valid")
 """,
             OK,
@@ -290,6 +337,12 @@ def convolve2d_true(image, kernel):
             OK,
             "correct (",
         ),
+        (
+            "the dtype of image * kernel (uint8 for uint8)",
+            _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]", widen=False),
+            BAD,
+            "Small integers wrap around",
+        ),
         ("kernel not flipped", _loops("convolve2d_true"), BAD, "Kernel not flipped"),
         (
             "rows only",
@@ -299,7 +352,12 @@ def convolve2d_true(image, kernel):
         ),
         (
             "image's dtype",
-            _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]", dtype="image.dtype"),
+            _loops(
+                "convolve2d_true",
+                prepare="kernel = kernel[::-1, ::-1]",
+                dtype="image.dtype",
+                widen=False,
+            ),
             BAD,
             "Output in the image's dtype",
         ),
@@ -324,7 +382,7 @@ def convolve2d_true(image, kernel):
 import scipy.signal
 
 def correlate_same(image, kernel):
-    dtype = np.result_type(image, kernel)
+    dtype = np.result_type(image, kernel, np.int64)  # int64, or float64 for floats
     return scipy.signal.correlate2d(image.astype(dtype), kernel.astype(dtype), mode="same")
 """,
             OK,
@@ -343,7 +401,18 @@ def correlate_same(image, kernel):
             "Padding on the top and left only",
         ),
         ("reflect padding", _same(mode=", mode='reflect'"), BAD, "Reflect padding"),
-        ("image's dtype", _same(dtype="image.dtype"), BAD, "Output in the image's dtype"),
+        (
+            "the dtype of image * kernel (uint8 for uint8)",
+            _same(widen=False),
+            BAD,
+            "Small integers wrap around",
+        ),
+        (
+            "image's dtype",
+            _same(dtype="image.dtype", widen=False),
+            BAD,
+            "Output in the image's dtype",
+        ),
         ("floats for integers", _same(dtype="float"), BAD, "integer inputs give integers"),
     ],
     "sobel_magnitude": [

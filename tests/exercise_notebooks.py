@@ -37,6 +37,7 @@ EXERCISES = [
         '''def cross_correlate2d(image, kernel):
     """Valid 2-D cross-correlation of an image with a kernel."""
     ### BEGIN SOLUTION
+    image, kernel = (a.astype(np.int64) if a.dtype.kind in "iu" else a for a in (image, kernel))
     kh, kw = kernel.shape
     out = np.zeros(
         (image.shape[0] - kh + 1, image.shape[1] - kw + 1),

@@ -449,6 +449,45 @@ def test_correlate2d_loops_matches_torch(seed):
     np.testing.assert_array_equal(ours, expected[0, 0].numpy())
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint16])
+def test_correlate2d_loops_sums_small_integers_exactly(dtype):
+    """A uint8 photograph with a uint8 crop of it as the kernel (template matching), and
+    the other small integer types: ``np.result_type`` of the two is the small type itself,
+    whose products and sums wrap around; the loops widen to 64 bits first. The oracle is
+    torch in int64, on the same values."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(int(info.bits) + (info.min < 0))
+    image = rng.integers(info.min, int(info.max) + 1, size=(9, 8)).astype(dtype)
+    kernel = image[2:5, 3:7].copy()  # a crop: the same small type
+    expected = F.conv2d(
+        torch.from_numpy(image.astype(np.int64))[None, None],
+        torch.from_numpy(kernel.astype(np.int64))[None, None],
+    )[0, 0].numpy()
+    ours = lib.convolution.correlate2d_loops(image, kernel)
+    assert ours.dtype == (np.int64 if info.min < 0 else np.uint64)
+    np.testing.assert_array_equal(ours, expected)
+    # NumPy's own rule would have wrapped on these values: the test can fail.
+    assert not np.array_equal(expected.astype(np.result_type(image, kernel)), expected)
+    np.testing.assert_array_equal(conv2d(image, kernel), ours)
+
+
+def test_correlate2d_loops_the_reviewers_cases():
+    """The camera man's crop as a template (argmax (0, 5), 57352) and 100 * 100 in int8."""
+    import skimage.data
+
+    camera = skimage.data.camera()
+    image, template = camera[200:212, 200:212], camera[203:208, 203:208]
+    scores = lib.convolution.correlate2d_loops(image, template)
+    expected = F.conv2d(
+        torch.from_numpy(image.astype(np.float64))[None, None],
+        torch.from_numpy(template.astype(np.float64))[None, None],
+    )[0, 0].numpy()
+    np.testing.assert_array_equal(scores, expected)
+    assert np.unravel_index(scores.argmax(), scores.shape) == (0, 5) and scores.max() == 57352
+    hundreds = np.full((3, 3), 100, np.int8)
+    assert lib.convolution.correlate2d_loops(hundreds, hundreds).tolist() == [[90000]]
+
+
 def test_correlate2d_loops_refuses_a_kernel_larger_than_the_image():
     with pytest.raises(ValueError, match="fit in image"):
         lib.convolution.correlate2d_loops(np.zeros((2, 2)), np.zeros((3, 3)))

@@ -7,6 +7,7 @@ cases) are in ``test_chapter_exercises.py``.
 
 import doctest
 import importlib
+import inspect
 import sys
 from pathlib import Path
 
@@ -199,6 +200,46 @@ def grown(image, kernel):
     return out
 
 
+def products_wrapped(prepare):
+    """A loop with an int64 output whose products are taken in the inputs' type:
+    ``np.sum(window * kernel)``, where a uint8 window times a uint8 kernel wraps."""
+
+    def answer(image, kernel):
+        image, kernel = prepare(image, kernel)
+        kh, kw = kernel.shape
+        rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+        dtype = np.result_type(image, kernel)
+        out = np.zeros((rows, cols), np.int64 if dtype.kind in "iu" else dtype)
+        for y in range(rows):
+            for x in range(cols):
+                out[y, x] = np.sum(image[y : y + kh, x : x + kw] * kernel)
+        return out
+
+    return answer
+
+
+def test_the_public_cases_hold_a_uint8_crop_as_the_kernel():
+    """Template matching with a crop of the photograph: the case where NumPy's result type
+    of image and kernel is uint8 itself, and the dtype rule of the exercises matters."""
+    for exercise in (ex.cross_correlate2d, ex.convolve2d_true, ex.correlate_same):
+        for seed in (None, 4):
+            crops = [
+                c for c in exercise.cases(seed) if c.args[0].dtype == c.args[1].dtype == np.uint8
+            ]
+            assert len(crops) == 1 and "crop" in crops[0].description
+            image, kernel = crops[0].args
+            right = exercise.reference(image, kernel)
+            assert not np.array_equal(right.astype(np.uint8), right)  # uint8 would wrap
+
+
+def test_the_models_follow_the_int64_rule(capsys):
+    for exercise in (ex.cross_correlate2d, ex.convolve2d_true, ex.correlate_same):
+        for seed in (None, 9):
+            assert exercise.check(exercise.model, seed=seed).status == "correct"
+        capsys.readouterr()
+        assert "np.int64" in inspect.getsource(exercise.model)
+
+
 MISTAKES = {
     "cross_correlate2d": [
         (lambda i, k: convolve2d(i, k), "Kernel flipped"),
@@ -209,6 +250,8 @@ MISTAKES = {
         (lambda i, k: conv2d(i, k)[:, :-1], "One window short"),
         (grown, "One window too many"),
         (lambda i, k: conv2d(i, k).astype(float), "dtype is float64"),
+        (lambda i, k: conv2d(i, k).astype(np.result_type(i, k)), "Small integers wrap around"),
+        (products_wrapped(lambda i, k: (i, k)), "Small integers wrap around"),
         (lambda i, k: None, "returned None"),
         (lambda i, k: conv2d(i, k).tolist(), "returned a list, not a NumPy array"),
     ],
@@ -218,6 +261,8 @@ MISTAKES = {
         (lambda i, k: conv2d(i, k[:, ::-1]), "Kernel flipped left to right only"),
         (lambda i, k: convolve2d(i, k).T, "Rows and columns swapped"),
         (lambda i, k: convolve2d(i, k)[:-1, :-1], "One window short"),
+        (lambda i, k: convolve2d(i, k).astype(np.result_type(i, k)), "Small integers wrap"),
+        (products_wrapped(lambda i, k: (i, k[::-1, ::-1])), "Small integers wrap around"),
     ],
     "correlate_same": [
         (lambda i, k: conv2d(i, k), "No padding"),
@@ -242,6 +287,16 @@ MISTAKES = {
             "Replicate padding",
         ),
         (lambda i, k: convolve2d(i, k, mode="same"), "Kernel flipped"),
+        (
+            lambda i, k: conv2d(i, k, padding="same").astype(np.result_type(i, k)),
+            "Small integers wrap around",
+        ),
+        (
+            products_wrapped(
+                lambda i, k: (np.pad(i, ((k.shape[0] // 2,) * 2, (k.shape[1] // 2,) * 2)), k)
+            ),
+            "Small integers wrap around",
+        ),
     ],
     "sobel_magnitude": [
         (sobel_with(SX, SX.T, lambda gx, gy: gx), "Only one direction, x"),

@@ -259,6 +259,23 @@ def test_merge_convolutions_matches_two_torch_layers(seed):
     assert not torch.allclose(one_layer, with_relu)
 
 
+def test_merge_convolutions_sums_int8_weights_exactly():
+    """int8 weights and biases: NumPy's result type is int8, which would wrap; the merge
+    is computed in int64 and agrees with two torch layers in int64."""
+    rng = np.random.default_rng(5)
+    w1 = rng.integers(-128, 128, size=(3, 2, 3, 3)).astype(np.int8)
+    w2 = rng.integers(-128, 128, size=(2, 3, 2, 2)).astype(np.int8)
+    b1, b2 = np.array([100, -100, 90], np.int8), np.array([-120, 110], np.int8)
+    w, b = merge_convolutions(w1, w2, b1, b2)
+    assert w.dtype == b.dtype == np.int64
+    x = torch.from_numpy(rng.integers(-5, 6, size=(1, 2, 8, 8)))
+    wide = [torch.from_numpy(a.astype(np.int64)) for a in (w1, b1, w2, b2)]
+    two_layers = F.conv2d(F.conv2d(x, wide[0], wide[1]), wide[2], wide[3])
+    one_layer = F.conv2d(x, torch.from_numpy(w), torch.from_numpy(b))
+    assert torch.equal(one_layer, two_layers)
+    assert np.abs(w).max() > 127  # int8 could not have held the merged weights
+
+
 def test_merge_convolutions_checks_the_channels():
     with pytest.raises(ValueError, match="weight2 must read the 4 channels"):
         merge_convolutions(np.zeros((4, 1, 3, 3)), np.zeros((2, 3, 3, 3)))

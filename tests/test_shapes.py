@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib import output_size
+from lib import conv2d, output_size
 from lib.shapes import padding_sides
 
 
@@ -193,6 +193,10 @@ def test_same_padding_torch_matches_torch(n, kernel_size, dilation):
 )
 def test_same_padding_tensorflow_gives_ceil_n_over_s(n, kernel_size, stride, dilation):
     """TensorFlow's documented rule: out = ceil(n / s), the extra pixel at the end."""
+    if stride > 1 and dilation > 1:  # TensorFlow refuses the pair: see the next test
+        with pytest.raises(ValueError, match="stride > 1 or dilation > 1, not both"):
+            same_padding(n, kernel_size, stride, dilation, convention="tensorflow")
+        return
     before, after = same_padding(n, kernel_size, stride, dilation, convention="tensorflow")
     assert 0 <= after - before <= 1
     assert output_size(n, kernel_size, stride, (before, after), dilation) == -(-n // stride)
@@ -212,6 +216,32 @@ def test_same_padding_refuses():
         same_padding(8, 3, convention="keras")
     with pytest.raises(TypeError, match="kernel_size must be an int"):
         same_padding(8, 3.0)
+
+
+def test_same_padding_tensorflow_refuses_a_stride_with_a_dilation():
+    """As tf.nn.convolution and Keras' Conv2D do: "output striding is not supported for
+    atrous convolutions". Either alone is accepted."""
+    message = r"convention='tensorflow' takes stride > 1 or dilation > 1, not both .*" + (
+        "got stride 2 and dilation 2"
+    )
+    with pytest.raises(ValueError, match=message):
+        same_padding(8, 3, stride=2, dilation=2, convention="tensorflow")
+    assert same_padding(8, 3, stride=2, convention="tensorflow") == (0, 1)
+    assert same_padding(8, 3, dilation=2, convention="tensorflow") == (2, 2)
+
+
+def test_pair_errors_name_the_pair_each_function_reads():
+    """output_size and unread_positions read a pair as (before, after), conv2d as
+    (pad_h, pad_w): each error message says its own meaning."""
+    for call in (
+        lambda: output_size(7, 3, padding=(1,)),
+        lambda: unread_positions(7, 3, padding=(1, 2, 3)),
+        lambda: padding_sides(((1, 2, 3), (0, 0))),
+    ):
+        with pytest.raises(TypeError, match=r"pair of ints \(before, after\)"):
+            call()
+    with pytest.raises(TypeError, match=r"\(height, width\)"):
+        conv2d(np.zeros((5, 5)), np.zeros((3, 3)), stride=(1, 2, 3))
 
 
 @settings(max_examples=200, deadline=None)

@@ -27,8 +27,9 @@ cross_correlate2d: incorrect. Kernel flipped: your function computes true convol
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from lib.convolution import conv2d, convolve2d
+from lib.convolution import _result_dtype, conv2d, convolve2d
 from lib.exercises.checker import (
     Case,
     FunctionExercise,
@@ -36,6 +37,7 @@ from lib.exercises.checker import (
     ValueExercise,
     array_problem,
     make_progress,
+    same_values,
     show,
     type_name,
 )
@@ -70,9 +72,13 @@ def _describe(image, kernel=None):
 
 
 def _photo_cases(rng, hidden):
-    """A photograph's pixels (uint8, 0 to 255) with a float blur kernel and with an
-    integer edge kernel: an output in the image's dtype truncates the first and wraps
-    the negative values of the second (-5 becomes 251)."""
+    """A photograph's pixels (uint8, 0 to 255) with a float blur kernel, with an integer
+    edge kernel and with a uint8 crop of the photograph as the kernel (template
+    matching): an output in the image's dtype truncates the first and wraps the negative
+    values of the second (-5 becomes 251); in the third, np.result_type(image, kernel)
+    is uint8 itself, so products and sums wrap (200 * 3 gives 88). (No int8 case: there
+    np.sum gives int64, and storing a sum out of int8's range raises an OverflowError,
+    which the student sees without a checker.)"""
     blur, edge = np.full((3, 3), 1 / 9), np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
     if hidden:  # kernels of the same kinds: positive floats, integers of both signs
         blur = rng.uniform(0.05, 0.3, size=(3, 3)).round(3)
@@ -82,6 +88,10 @@ def _photo_cases(rng, hidden):
     for shape, kernel in [((6, 7), blur), ((5, 6), edge)]:
         image = rng.integers(0, 256, size=shape).astype(np.uint8)
         cases.append(Case((image, kernel), _describe(image, kernel)))
+    image = rng.integers(0, 256, size=(6, 6)).astype(np.uint8)
+    y, x = (int(n) for n in rng.integers(0, 4, size=2))  # a 3x3 crop of it, a copy
+    crop = image[y : y + 3, x : x + 3].copy()
+    cases.append(Case((image, crop), "a 6x6 uint8 image and a 3x3 crop of it as the kernel"))
     return cases
 
 
@@ -238,20 +248,55 @@ def _long(reference):
 
 def _in_image_dtype(output, image, kernel):
     """The output made in the image's dtype (np.zeros(..., dtype=image.dtype)), where the
-    right one has another: a uint8 photograph's results truncated, or wrapped below 0."""
-    if np.result_type(image, kernel) == image.dtype:
+    right one has another: a uint8 photograph's results truncated, or wrapped."""
+    if _result_dtype(image, kernel) == image.dtype:
         raise ValueError("the image's dtype is the right one here")
     return isinstance(output, np.ndarray) and output.dtype == image.dtype
 
+
+#: The rule the exercises ask for, in the words of the diagnoses.
+_DTYPE_RULE = (
+    "Compute integers in int64 (convert with image.astype(np.int64) and "
+    "kernel.astype(np.int64)), and floats in np.result_type(image, kernel)."
+)
 
 IMAGE_DTYPE = Mistake(
     "output in the image's dtype",
     "an output made with dtype=image.dtype cannot hold the results: with a uint8 image, "
     "a float kernel's results are cut to whole numbers and negative ones wrap around "
-    "(-5 becomes 251). Make the output with dtype=np.result_type(image, kernel), the "
-    "dtype of image * kernel.",
+    f"(-5 becomes 251). {_DTYPE_RULE}",
     test=_in_image_dtype,
 )
+
+
+def _wraps(prepare):
+    """The mistake of computing in a small integer type: ``np.result_type`` of a uint8
+    image and a uint8 kernel (a crop of the photograph) is uint8, and so is that of two
+    int8 arrays. Products wrap (200 * 3 gives 88) whether the sum is then kept in that
+    type (the result modulo 256) or in int64 (the sum of wrapped products): both outputs
+    are recognised. ``prepare(image, kernel)`` gives the image and kernel whose valid
+    cross-correlation the exercise asks for (padded, or the kernel turned)."""
+
+    def test(output, image, kernel):
+        small = np.result_type(image, kernel)
+        padded, turned = prepare(image, kernel)
+        exact = conv2d(padded, turned)
+        if small.kind not in "iu" or small.itemsize == 8:
+            if array_problem(output, exact) is None:
+                raise ValueError("no small integers here, and the output is right")
+            return False  # wrong where nothing can wrap: another mistake
+        windows = sliding_window_view(padded, turned.shape)
+        products = (windows * turned).sum(axis=(-2, -1), dtype=np.int64)  # each wrapped
+        return same_values(output, exact.astype(small)) or same_values(output, products)
+
+    return Mistake(
+        "small integers wrap around",
+        "with a uint8 image and a uint8 kernel (a crop of the photograph, as in template "
+        "matching), np.result_type(image, kernel) is uint8 itself, and so is "
+        "image * kernel: every product and sum above 255 wraps around (200 * 3 gives 88); "
+        f"int8 wraps likewise. {_DTYPE_RULE}",
+        test=test,
+    )
 
 
 def _size_mistakes(reference, rule):
@@ -421,11 +466,16 @@ output_shape = ValueExercise(
 
 def _cross_correlate2d_model(image, kernel):
     image, kernel = np.asarray(image), np.asarray(kernel)
+    # Integers in int64: in uint8 (a photograph's pixels, and a crop of them as the
+    # kernel) a product or a sum above 255 would wrap around. Floats as NumPy mixes them.
+    dtype = np.result_type(image, kernel)
+    if dtype.kind in "iu":
+        dtype = np.dtype(np.int64)
+    image, kernel = image.astype(dtype), kernel.astype(dtype)
     height, width = image.shape
     kh, kw = kernel.shape
-    # One output entry per place where the kernel fits inside the image; the dtype of
-    # the inputs, so that integer images give integer results.
-    out = np.zeros((height - kh + 1, width - kw + 1), dtype=np.result_type(image, kernel))
+    # One output entry per place where the kernel fits inside the image.
+    out = np.zeros((height - kh + 1, width - kw + 1), dtype=dtype)
     for y in range(out.shape[0]):
         for x in range(out.shape[1]):
             window = image[y : y + kh, x : x + kw]
@@ -448,6 +498,7 @@ cross_correlate2d = FunctionExercise(
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
         IMAGE_DTYPE,
+        _wraps(lambda image, kernel: (image, kernel)),
         Mistake(
             "kernel flipped",
             "your function computes true convolution, which turns the kernel by 180 "
@@ -479,9 +530,10 @@ cross_correlate2d = FunctionExercise(
         "where the kernel fits inside the image.",
         "Loop over the output's positions (y, x). Each entry is the sum of "
         "image[y:y + kH, x:x + kW] * kernel.",
-        "Create the output with np.zeros((H - kH + 1, W - kW + 1), "
-        "dtype=np.result_type(image, kernel)): integers for integer inputs, floats when "
-        "the kernel is float (not the image's uint8). Do not flip the kernel.",
+        "Convert integer inputs to int64 first (image.astype(np.int64)): in uint8, a "
+        "photograph's type, products and sums above 255 wrap around. Floats stay floats: "
+        "create the output with np.zeros((H - kH + 1, W - kW + 1), "
+        "dtype=np.result_type(image, kernel)) after the conversion. Do not flip the kernel.",
     ],
 )
 
@@ -492,9 +544,13 @@ cross_correlate2d = FunctionExercise(
 def _convolve2d_true_model(image, kernel):
     image = np.asarray(image)
     kernel = np.asarray(kernel)[::-1, ::-1]  # turned by 180 degrees: rows and columns
+    dtype = np.result_type(image, kernel)
+    if dtype.kind in "iu":  # integers in int64, where uint8 would wrap around
+        dtype = np.dtype(np.int64)
+    image, kernel = image.astype(dtype), kernel.astype(dtype)
     height, width = image.shape
     kh, kw = kernel.shape
-    out = np.zeros((height - kh + 1, width - kw + 1), dtype=np.result_type(image, kernel))
+    out = np.zeros((height - kh + 1, width - kw + 1), dtype=dtype)
     for y in range(out.shape[0]):
         for x in range(out.shape[1]):
             out[y, x] = np.sum(image[y : y + kh, x : x + kw] * kernel)
@@ -514,6 +570,7 @@ convolve2d_true = FunctionExercise(
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
         IMAGE_DTYPE,
+        _wraps(lambda image, kernel: (image, kernel[::-1, ::-1])),
         Mistake(
             "kernel not flipped",
             "this is cross-correlation. True convolution turns the kernel by 180 degrees "
@@ -544,8 +601,8 @@ convolve2d_true = FunctionExercise(
         "True convolution is cross-correlation with the kernel turned by 180 degrees.",
         "kernel[::-1, ::-1] turns a kernel by 180 degrees: it reverses its rows and its columns.",
         "Turn the kernel, then compute the valid cross-correlation as in the previous "
-        "exercise, with an output of dtype np.result_type(image, kernel). If you call "
-        "your cross_correlate2d, keep its cell above this one.",
+        "exercise, integers in int64 and floats in np.result_type(image, kernel). If you "
+        "call your cross_correlate2d, keep its cell above this one.",
     ],
 )
 
@@ -555,11 +612,15 @@ convolve2d_true = FunctionExercise(
 
 def _correlate_same_model(image, kernel):
     image, kernel = np.asarray(image), np.asarray(kernel)
+    dtype = np.result_type(image, kernel)
+    if dtype.kind in "iu":  # integers in int64, where uint8 would wrap around
+        dtype = np.dtype(np.int64)
+    image, kernel = image.astype(dtype), kernel.astype(dtype)
     kh, kw = kernel.shape
     ph, pw = (kh - 1) // 2, (kw - 1) // 2  # an odd kernel: the same on both sides
     padded = np.pad(image, ((ph, ph), (pw, pw)))  # zeros, np.pad's default
     height, width = image.shape
-    out = np.zeros((height, width), dtype=np.result_type(image, kernel))
+    out = np.zeros((height, width), dtype=dtype)
     for y in range(height):
         for x in range(width):
             out[y, x] = np.sum(padded[y : y + kh, x : x + kw] * kernel)
@@ -592,6 +653,12 @@ correlate_same = FunctionExercise(
     problem=_shape_problem(_SAME_RULE),
     mistakes=[
         IMAGE_DTYPE,
+        _wraps(
+            lambda image, kernel: (
+                np.pad(image, ((kernel.shape[0] // 2,) * 2, (kernel.shape[1] // 2,) * 2)),
+                kernel,
+            )
+        ),
         Mistake(
             "no padding",
             "this is the valid output. Pad (kH - 1) / 2 rows of zeros above and below, and "
@@ -657,7 +724,8 @@ correlate_same = FunctionExercise(
         "np.pad(image, ((ph, ph), (pw, pw))) pads with zeros: its default mode is "
         "'constant', with the value 0.",
         "Pad with ph = (kH - 1) // 2 and pw = (kW - 1) // 2, then compute the valid "
-        "cross-correlation of the padded image, in dtype np.result_type(image, kernel).",
+        "cross-correlation of the padded image: integers in int64, floats in "
+        "np.result_type(image, kernel).",
     ],
 )
 
