@@ -67,6 +67,9 @@ __all__ = [
     "relative_change",
     "edge_features",
     "shift_change",
+    "stacked_features",
+    "stacked_shift_change",
+    "high_frequency_share",
     "BLUR_KERNEL",
     "blur_subsample",
     "equivariance_error",
@@ -607,3 +610,209 @@ def aliasing_error(
             expected = expected + w * _moved(reference, cell + 1, axis)
         errors.append(np.sqrt(((moved - expected) ** 2).sum(axis=(1, 2, 3))) / scale)
     return np.stack(errors)
+
+
+def stacked_features(images, pooling="max", *, layers=2, kernel_size=2, stride=None, dilate=False):
+    """Edge maps pooled by several poolings in a row, all with the same window and stride.
+
+    ``edge_features(images)`` (no pooling), then ``layers`` max or average poolings of
+    ``kernel_size`` windows with stride ``stride``, one after the other, as in a network
+    whose layers each pool. A window of a later pooling covers more input pixels when the
+    poolings before it subsample: it spans ``lib.shapes.receptive_field`` of the stack.
+    Two 2x2 max poolings with stride 2 are exactly one 4x4 max pooling with stride 4; with
+    stride 1, exactly one 3x3 max filter.
+
+    ``dilate=True`` separates that reach from the subsampling: every pooling runs with
+    stride 1, and each one's window is dilated by the product of the strides before it,
+    so that it reads the input pixels it would read after the subsamplings, at every
+    position; nothing is subsampled (two 2x2 max windows, the second dilated by 2, are
+    one 4x4 max filter). Max pooling only: PyTorch's average pooling has no dilation.
+
+    Parameters
+    ----------
+    images : array_like
+        Grey images, (N, H, W) or (N, 1, H, W).
+    pooling : {"max", "avg"}, optional
+        Default ``"max"``.
+    layers : int, optional
+        How many poolings, ``>= 1``. Default 2.
+    kernel_size : int, optional
+        Each pooling's window. Default 2.
+    stride : int, optional
+        Each pooling's stride. Default None: ``kernel_size``.
+    dilate : bool, optional
+        Dilate instead of subsampling, as above. Default False.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        (N, 4, H', W').
+
+    Raises
+    ------
+    ValueError
+        If ``images`` has the wrong shape, ``pooling`` is not ``"max"`` or ``"avg"``, or
+        ``dilate`` is asked for average pooling.
+
+    Examples
+    --------
+    >>> images = np.random.default_rng(0).random((2, 12, 12))
+    >>> twice = stacked_features(images)
+    >>> twice.shape, bool(np.array_equal(twice, edge_features(images, "max", kernel_size=4)))
+    ((2, 4, 3, 3), True)
+    >>> filtered = edge_features(images, "max", kernel_size=3, stride=1)
+    >>> bool(np.array_equal(stacked_features(images, stride=1), filtered))
+    True
+    >>> filtered = edge_features(images, "max", kernel_size=4, stride=1)
+    >>> bool(np.array_equal(stacked_features(images, dilate=True), filtered))
+    True
+    """
+    check_choice(pooling, "pooling", ("max", "avg"))
+    layers = as_int(layers, "layers", minimum=1)
+    kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
+    stride = as_int(kernel_size if stride is None else stride, "stride", minimum=1)
+    if not isinstance(dilate, (bool, np.bool_)):
+        raise TypeError(f"dilate must be True or False, got {dilate!r}")
+    if dilate and pooling != "max":
+        raise ValueError("dilate=True needs pooling='max': average pooling has no dilation")
+    maps = edge_features(images)
+    for layer in range(layers):
+        if dilate:
+            maps = max_pool2d(maps, kernel_size, stride=1, dilation=stride**layer)
+        elif pooling == "max":
+            maps = max_pool2d(maps, kernel_size, stride=stride)
+        else:
+            maps = avg_pool2d(maps, kernel_size, stride=stride)
+    return maps
+
+
+def stacked_shift_change(
+    images,
+    shifts=(0, 1, 2, 3),
+    pooling="max",
+    *,
+    layers=2,
+    kernel_size=2,
+    stride=None,
+    dilate=False,
+    axis="x",
+    margin=None,
+):
+    """The relative change of :func:`stacked_features` when the images move.
+
+    :func:`shift_change` for several poolings in a row: each image is framed as there,
+    then, for each shift ``s``,
+    ``relative_change(stacked_features(x), stacked_features(shift(x, s)))``. In one layer
+    a stride adds nothing to a window's tolerance (:func:`shift_change` with ``stride=1``
+    is the control); across layers it does, since a later window then covers more input
+    pixels. ``stride=1`` and ``dilate=True`` are the two controls: the same windows with
+    no subsampling, and the same reach with no subsampling.
+
+    Parameters
+    ----------
+    images, shifts, axis, margin
+        As for :func:`shift_change`.
+    pooling, layers, kernel_size, stride, dilate
+        As for :func:`stacked_features`.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(shifts), N)
+        The relative change of each image's features, for each shift.
+
+    Raises
+    ------
+    ValueError
+        As :func:`shift_change` and :func:`stacked_features`.
+
+    Examples
+    --------
+    A 3x3 square moved by one pixel, after two 2x2 max poolings: with stride 2, the
+    change of one 4x4 max pooling with stride 4; with stride 1, of one 3x3 max filter;
+    dilated, of one 4x4 max filter. For one square, the strided change depends on where
+    the square sits on the pooling grid (see :func:`shift_change`); chapter 4 averages
+    over a thousand digits.
+
+    >>> square = np.zeros((1, 8, 8))
+    >>> square[0, 2:5, 2:5] = 1.0
+    >>> [float(stacked_shift_change(square, (0, 1), **options)[1, 0].round(3))
+    ...  for options in ({}, {"stride": 1}, {"dilate": True})]
+    [0.626, 0.582, 0.521]
+    >>> [float(shift_change(square, (0, 1), "max", kernel_size=k, stride=s)[1, 0].round(3))
+    ...  for k, s in ((4, 4), (3, 1), (4, 1))]
+    [0.626, 0.582, 0.521]
+    """
+    check_choice(axis, "axis", ("x", "y"))
+    framed, shifts = _framed(images, shifts, margin)
+    options = {
+        "pooling": pooling,
+        "layers": layers,
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "dilate": dilate,
+    }
+    reference = stacked_features(framed, **options)
+    changes = []
+    for s in shifts:
+        moved = stacked_features(_moved(framed, s, axis), **options)
+        changes.append(relative_change(reference, moved))
+    return np.stack(changes)
+
+
+def high_frequency_share(maps, stride=2):
+    """The share of each item's energy at frequencies that subsampling by ``stride`` folds.
+
+    Keeping one pixel in ``stride`` can represent frequencies up to ``1 / (2 * stride)``
+    cycles per pixel (the new Nyquist frequency); what lies above, along either axis, is
+    folded onto lower frequencies (aliasing). This is the share of each item's energy
+    (summed over its maps) above that frequency along rows or columns, from the 2-D
+    discrete Fourier transform of each map (no padding, so that the energies add up to
+    the map's, by Parseval's theorem). It is a direct measure of how much a map is
+    exposed to aliasing before it is subsampled, where :func:`aliasing_error` measures
+    symptoms after.
+
+    Parameters
+    ----------
+    maps : array_like
+        Maps before the subsampling, (N, C, H, W).
+    stride : int, optional
+        The subsampling's stride, ``>= 2``. Default 2.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (N,)
+        Between 0 and 1: 0 when nothing would be folded.
+
+    Raises
+    ------
+    ValueError
+        If ``maps`` is not (N, C, H, W), ``stride`` is below 2, or an item is all zeros.
+
+    Examples
+    --------
+    Stripes one pixel wide hold half their energy at the highest frequency (the other
+    half is their mean); a wide, smooth blob holds next to none above a quarter cycle
+    per pixel.
+
+    >>> stripes = np.zeros((1, 1, 8, 8))
+    >>> stripes[..., ::2] = 1.0
+    >>> high_frequency_share(stripes)
+    array([0.5])
+    >>> rows, cols = np.mgrid[:32, :32]
+    >>> blob = np.exp(-((rows - 16) ** 2 + (cols - 16) ** 2) / 32)[None, None]
+    >>> bool(high_frequency_share(blob)[0] < 1e-6)
+    True
+    """
+    maps = as_array(maps, "maps").astype(np.float64)
+    check_ndim(maps, "maps", {4: "(N, C, H, W)"})
+    stride = as_int(stride, "stride", minimum=2)
+    energy = np.abs(np.fft.fft2(maps)) ** 2
+    nyquist = 1 / (2 * stride)
+    above_rows = np.abs(np.fft.fftfreq(maps.shape[-2]))[:, None] > nyquist
+    above_cols = np.abs(np.fft.fftfreq(maps.shape[-1]))[None, :] > nyquist
+    total = energy.sum(axis=(1, 2, 3))
+    if not np.all(total > 0):
+        raise ValueError(
+            f"item {int(np.argmin(total))} of maps is all zeros: a share needs some energy"
+        )
+    return (energy * (above_rows | above_cols)).sum(axis=(1, 2, 3)) / total

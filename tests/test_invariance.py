@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib.convolution import conv2d
 from lib.invariance import (
@@ -12,9 +14,12 @@ from lib.invariance import (
     blur_subsample,
     edge_features,
     equivariance_error,
+    high_frequency_share,
     relative_change,
     shift,
     shift_change,
+    stacked_features,
+    stacked_shift_change,
 )
 from lib.kernels import binomial
 
@@ -255,3 +260,134 @@ def test_aliasing_error_with_a_margin_equals_the_run_with_those_shifts():
     full = aliasing_error(images, (0, 1, 2, 3))
     part = aliasing_error(images, (1, 2), margin=4)
     np.testing.assert_array_equal(part, full[1:3])
+
+
+def torch_stacked(images, pooling, layers, kernel_size, stride, dilate):
+    maps = torch.from_numpy(torch_features(images, "none"))
+    for layer in range(layers):
+        if dilate:
+            maps = F.max_pool2d(maps, kernel_size, stride=1, dilation=stride**layer)
+        elif pooling == "max":
+            maps = F.max_pool2d(maps, kernel_size, stride=stride)
+        else:
+            maps = F.avg_pool2d(maps, kernel_size, stride=stride)
+    return maps.numpy()
+
+
+@pytest.mark.parametrize(
+    ("pooling", "layers", "kernel_size", "stride", "dilate"),
+    [
+        ("max", 2, 2, 2, False),
+        ("max", 2, 2, 1, False),
+        ("max", 2, 2, 2, True),
+        ("max", 3, 3, 2, True),
+        ("avg", 2, 2, 2, False),
+        ("avg", 3, 2, 1, False),
+        ("max", 1, 3, 2, False),
+    ],
+)
+def test_stacked_features_match_torch(pooling, layers, kernel_size, stride, dilate):
+    images = np.random.default_rng(layers * kernel_size).random((2, 21, 19))
+    ours = stacked_features(
+        images, pooling, layers=layers, kernel_size=kernel_size, stride=stride, dilate=dilate
+    )
+    expected = torch_stacked(images, pooling, layers, kernel_size, stride, dilate)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    layers=st.integers(1, 3),
+    kernel_size=st.integers(2, 3),
+    height=st.integers(0, 12),
+    width=st.integers(0, 12),
+    seed=st.integers(0, 2**16),
+)
+def test_stacked_max_poolings_are_one_wider_window(layers, kernel_size, height, width, seed):
+    """L max poolings of k x k: with stride k, one k^L pooling with stride k^L; with
+    stride 1, one (L(k - 1) + 1) filter; dilated, one k^L filter."""
+    side = kernel_size**layers
+    images = np.random.default_rng(seed).random((2, side + height, side + width))
+    options = {"layers": layers, "kernel_size": kernel_size}
+    np.testing.assert_array_equal(
+        stacked_features(images, **options), edge_features(images, "max", kernel_size=side)
+    )
+    np.testing.assert_array_equal(
+        stacked_features(images, stride=1, **options),
+        edge_features(images, "max", kernel_size=layers * (kernel_size - 1) + 1, stride=1),
+    )
+    np.testing.assert_array_equal(
+        stacked_features(images, dilate=True, **options),
+        edge_features(images, "max", kernel_size=side, stride=1),
+    )
+
+
+def test_stacked_subsampling_lowers_the_change_of_digits():
+    """Across two layers the stride does lower the change: the second window covers
+    4 x 4 input pixels instead of 3 x 3 (chapter 4 prints this on 1,000 digits)."""
+    from lib.datasets import load_mnist_sample
+
+    images = load_mnist_sample("test")[0][:200] / 255
+    for pooling in ("max", "avg"):
+        strided = stacked_shift_change(images, (0, 1), pooling)
+        filtered = stacked_shift_change(images, (0, 1), pooling, stride=1)
+        np.testing.assert_array_equal(strided[0], 0.0)
+        assert strided[1].mean() < filtered[1].mean() - 0.05
+    dilated = stacked_shift_change(images, (0, 1), dilate=True)
+    np.testing.assert_allclose(
+        dilated, shift_change(images, (0, 1), "max", kernel_size=4, stride=1)
+    )
+
+
+def test_stacked_features_refuse_bad_input_by_name():
+    with pytest.raises(ValueError, match="pooling"):
+        stacked_features(np.ones((1, 8, 8)), "none")
+    with pytest.raises(ValueError, match="layers"):
+        stacked_features(np.ones((1, 8, 8)), layers=0)
+    with pytest.raises(ValueError, match="dilat"):
+        stacked_features(np.ones((1, 8, 8)), "avg", dilate=True)
+    with pytest.raises(TypeError, match="dilate"):
+        stacked_features(np.ones((1, 8, 8)), dilate="yes")
+    with pytest.raises(ValueError, match="axis"):
+        stacked_shift_change(np.ones((1, 8, 8)), (1,), axis="z")
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_high_frequency_share_of_two_cosines_and_against_torch(stride):
+    """A cosine below the new Nyquist frequency and one above: the share is the
+    energy of the second, b^2 / (a^2 + b^2), whatever the phase; torch.fft agrees."""
+    n = 24
+    x = np.arange(n)
+    low, high = 1 / n, 1 / (2 * stride) + 2 / n  # cycles per pixel
+    a, b = 2.0, 0.5
+    row = a * np.cos(2 * np.pi * low * x) + b * np.cos(2 * np.pi * high * x + 1.0)
+    maps = np.stack([np.tile(row, (n, 1)), np.tile(row, (n, 1)).T])[None]
+    np.testing.assert_allclose(high_frequency_share(maps, stride), [b**2 / (a**2 + b**2)])
+    rng = np.random.default_rng(stride)
+    maps = rng.random((3, 2, 11, 10))
+    energy = torch.fft.fft2(torch.from_numpy(maps)).abs().numpy() ** 2
+    fy = np.abs(torch.fft.fftfreq(11).numpy())[:, None]
+    fx = np.abs(torch.fft.fftfreq(10).numpy())[None, :]
+    mask = (fy > 1 / (2 * stride)) | (fx > 1 / (2 * stride))
+    expected = (energy * mask).sum(axis=(1, 2, 3)) / energy.sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(high_frequency_share(maps, stride), expected, rtol=1e-12)
+    # A circular shift moves the map, not its spectrum's magnitude.
+    np.testing.assert_allclose(
+        high_frequency_share(np.roll(maps, 3, axis=-1), stride), expected, rtol=1e-12
+    )
+
+
+def test_blur_lowers_the_high_frequency_share_and_bad_input_is_refused():
+    from lib.datasets import load_mnist_sample
+
+    images = np.pad(load_mnist_sample("test")[0][:100] / 255, ((0, 0), (4, 4), (4, 4)))
+    plain = high_frequency_share(edge_features(images, "max", stride=1))
+    blurred = high_frequency_share(edge_features(images, "max", stride=1, blur=True))
+    assert np.all(blurred < plain)
+    with pytest.raises(ValueError, match="stride"):
+        high_frequency_share(np.ones((1, 1, 4, 4)), stride=1)
+    with pytest.raises(ValueError, match="maps"):
+        high_frequency_share(np.ones((4, 4)))
+    with pytest.raises(ValueError, match="all zeros"):
+        high_frequency_share(np.zeros((1, 1, 4, 4)))
