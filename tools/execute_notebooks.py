@@ -204,8 +204,10 @@ class SlicedChannel(AsyncZMQSocketChannel):
     its limit and raises nothing, with the kernel idle (the issue's 20.0 s of 20, and
     600 s of 600). Seen in cells with an ipywidgets ``Output`` widget (``interactive``):
     the only cells during which nbclient itself sends on the shell socket, a ``comm_msg``
-    as it mimics a front end's Output widget (nbclient issue 312). It is a race: one of
-    150 widget cells here, and chapter 1's student version on the machine of issue 23.
+    as it mimics a front end's Output widget (nbclient issue 312). It is a race: 2 of 525
+    repeats of chapter 1's widget cell here (the replies noticed 19.5 s and 7.7 s late),
+    none of 300 with that mimicry off, and chapter 1's student version on the machine of
+    issue 23.
     Polling in short slices bounds its cost to one slice. A message still waits at most
     ``timeout`` in all, and nbclient's own handling of a cell over its limit (a
     :class:`~nbclient.exceptions.CellTimeoutError`) is unchanged.
