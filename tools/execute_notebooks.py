@@ -28,13 +28,19 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
+from queue import Empty
 
 import nbformat
 import yaml
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+from traitlets import Type, default
 
 ROOT = Path(__file__).resolve().parent.parent
 # Progress bars are for a person running a notebook; stored outputs never hold them.
@@ -45,6 +51,11 @@ CHAPTERS = ROOT / "chapters"
 CELL_TIMEOUT = 60
 #: Where a cell that needs longer (a training run) says how long, in its metadata.
 METADATA_KEY = "convbook"
+#: The longest single wait for a kernel message, in seconds (see :class:`SlicedChannel`).
+POLL_SLICE = 1.0
+#: A reply that reaches the client this many seconds after the kernel sent it was noticed
+#: late (a lost wakeup, recovered by the next poll); ``run`` warns, naming the cell.
+LATE_REPLY = 0.5
 COLAB_CELL_ID = "colab-install"
 COLAB_TAGS = ["remove-cell", "colab"]  # hidden on the website; not the set-up cell
 COLAB_CELL = """\
@@ -183,6 +194,75 @@ def cell_timeout(cell) -> int:
     return limit
 
 
+class SlicedChannel(AsyncZMQSocketChannel):
+    """A kernel channel that waits for a message in polls of at most :data:`POLL_SLICE` s.
+
+    Why (issue 23): nbclient waits for a cell's ``execute_reply`` with one poll of the
+    shell socket as long as the cell's whole limit. Now and then the event loop is not
+    woken when the reply arrives: the reply sits unread in the socket until that poll
+    times out, and pyzmq's last, zero-timeout poll finds it. The cell then costs exactly
+    its limit and raises nothing, with the kernel idle (the issue's 20.0 s of 20, and
+    600 s of 600). Seen in cells with an ipywidgets ``Output`` widget (``interactive``):
+    the only cells during which nbclient itself sends on the shell socket, a ``comm_msg``
+    as it mimics a front end's Output widget (nbclient issue 312). It is a race: 2 of 525
+    repeats of chapter 1's widget cell here (the replies noticed 19.5 s and 7.7 s late),
+    none of 300 with that mimicry off, and chapter 1's student version on the machine of
+    issue 23.
+    Polling in short slices bounds its cost to one slice. A message still waits at most
+    ``timeout`` in all, and nbclient's own handling of a cell over its limit (a
+    :class:`~nbclient.exceptions.CellTimeoutError`) is unchanged.
+
+    Replies noticed :data:`LATE_REPLY` seconds or more after the kernel sent them are kept
+    in :attr:`late`, by the ``msg_id`` of the request they answer.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: ``{request msg_id: seconds late}`` for replies noticed late.
+        self.late: dict[str, float] = {}
+
+    async def get_msg(self, timeout: float | None = None) -> dict:
+        """The next message, waiting at most ``timeout`` seconds (None: no limit).
+
+        Raises
+        ------
+        queue.Empty
+            If no message came within ``timeout``.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = POLL_SLICE
+            if deadline is not None:
+                wait = max(0.0, min(POLL_SLICE, deadline - time.monotonic()))
+            try:
+                msg = await super().get_msg(timeout=wait)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                continue
+            sent = msg.get("header", {}).get("date")
+            if msg.get("msg_type", "").endswith("_reply") and hasattr(sent, "timestamp"):
+                lag = time.time() - sent.timestamp()
+                if lag >= LATE_REPLY:
+                    self.late[msg["parent_header"].get("msg_id")] = lag
+            return msg
+
+
+class SlicedKernelClient(AsyncKernelClient):
+    """nbclient's kernel client, with :class:`SlicedChannel` for shell and IOPub."""
+
+    shell_channel_class = Type(SlicedChannel)
+    iopub_channel_class = Type(SlicedChannel)
+
+
+class SlicedKernelManager(AsyncKernelManager):
+    """A kernel manager whose clients are :class:`SlicedKernelClient`."""
+
+    @default("client_factory")
+    def _client_factory_default(self):
+        return SlicedKernelClient
+
+
 def run(nb: nbformat.NotebookNode, folder: Path) -> list[str]:
     """Execute ``nb`` in place in a fresh kernel, with ``folder`` as working directory.
 
@@ -206,8 +286,23 @@ def run(nb: nbformat.NotebookNode, folder: Path) -> list[str]:
     def starting(cell, cell_index, **_):
         current["index"] = cell_index
 
+    def executed(cell, cell_index, execute_reply, **_):
+        request = execute_reply.get("parent_header", {}).get("msg_id")
+        lag = getattr(client.kc.shell_channel, "late", {}).get(request)
+        if lag is not None:
+            first_line = cell.source.strip().splitlines()[0][:60]
+            warnings.warn(
+                f"cell {cell_index} ({first_line!r}): its reply was noticed {lag:.1f} s after "
+                f"the kernel sent it (a lost wakeup, recovered by the {POLL_SLICE:g} s polls; "
+                "see SlicedChannel)",
+                RuntimeWarning,
+                stacklevel=1,
+            )
+
     client = NotebookClient(
         nb,
+        # Waits for the kernel in short polls: a lost wakeup costs a second, not the limit.
+        kernel_manager_class=SlicedKernelManager,
         timeout_func=cell_timeout,
         # A reply with no end of its output: fail, instead of waiting and going on silently.
         raise_on_iopub_timeout=True,
@@ -217,13 +312,18 @@ def run(nb: nbformat.NotebookNode, folder: Path) -> list[str]:
         store_widget_state=True,
         record_timing=False,  # timings differ on every run and would churn the diff
         on_cell_start=starting,
+        on_cell_executed=executed,
     )
     try:
         client.execute()
     except CellTimeoutError as error:
         index = current["index"]
         first_line = nb.cells[index].source.strip().splitlines()[0] if index is not None else ""
-        reason = str(error).strip().splitlines()[0]
+        # nbclient's first line gives the limit; "The message was" says which wait ran out
+        # (the cell's reply, or the end of its output after the reply).
+        lines = str(error).strip().splitlines()
+        said = [line.split(":", 1)[1].strip() for line in lines if "message was:" in line]
+        reason = lines[0].rstrip(".") + (f" ({said[0].rstrip('.')})" if said else "")
         return [f"execution stopped: cell {index} ({first_line[:60]!r}) timed out: {reason}"]
     except DeadKernelError as error:
         return [f"execution stopped: the kernel died in cell {current['index']}: {error}"]
