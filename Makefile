@@ -31,7 +31,7 @@ help:
 	@echo "make test-website  only the browser tests of the website (after make book)"
 	@echo "make test-slow  the grader's slower tests (isolation levels, regrading, Gradescope's run)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
-	@echo "make bench    time lib's conv2d, its gradients and pooling against torch's, as ratios"
+	@echo "make bench    time lib's conv2d, its gradients and pooling against torch's, as ratios, and the widgets' redraws (BENCH_ARGS=\"--only widgets\")"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
 	@echo "make reproduce-numpy  the same two runs trained by lib.numpy_nn, NumPy only (see results/lenet5_mnist_numpy.json)"
