@@ -16,6 +16,7 @@ from lib.notebook import DIVERGING_CMAP
 from lib.plotting import NumberGrid, outline, show_grid, show_image, symmetric_limits
 
 __all__ = [
+    "ChannelSum",
     "channel_sum_animation",
     "channel_sum_figure",
     "channel_sum_widget",

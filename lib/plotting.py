@@ -6,9 +6,11 @@ diverging colour map centred on zero, so that white means zero and the eye can t
 sign; an unsigned map uses the sequential map. Both maps are readable by colour-blind
 readers.
 
-The sliding-window figure is drawn by one function, :func:`sliding_window_figure`, which
-the notebook widget (:func:`sliding_window_widget`) and the website's animation
-(:func:`sliding_window_animation`) both call, so that the two show the same picture.
+The sliding-window figure is drawn by one class, :class:`SlidingWindow`: the still
+figure (:func:`sliding_window_figure`, which the website's animation
+:func:`sliding_window_animation` calls per frame) and the notebook widget
+(:func:`sliding_window_widget`, which builds it once and moves it) both draw through it, so
+that they show the same picture.
 """
 
 from __future__ import annotations

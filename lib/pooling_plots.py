@@ -1,10 +1,11 @@
 """Figures of chapter 4: the pooling window, as a still, an animation and a widget.
 
-One function draws the picture (:func:`pooling_window_figure`); the website's animation
-(:func:`pooling_window_animation`) and the notebook's widget (:func:`pooling_window_widget`)
-both call it, so that they show the same thing: the window on the (padded) input, its
-maximum marked, and the outputs of max pooling and of average pooling filled in up to
-the window's position.
+One class draws the picture (:class:`PoolingWindow`); the still figure
+(:func:`pooling_window_figure`, which the website's animation
+:func:`pooling_window_animation` calls per frame) and the notebook's widget
+(:func:`pooling_window_widget`) both draw through it, so that they show the same thing:
+the window on the (padded) input, its maximum marked, and the outputs of max pooling and
+of average pooling filled in up to the window's position.
 """
 
 import matplotlib.pyplot as plt
