@@ -278,6 +278,12 @@ class ChannelSum:
         self.done = NumberGrid(self.output_ax, (rows, cols))
         self.current = outline(self.output_ax, 0, 0, 1, 1)
 
+    def moving(self):
+        """What :meth:`show` changes: ``(axes, artists)``, as
+        :meth:`lib.figure_view.FigureView.moving` takes them."""
+        artists = [*self.windows, *self.done.texts, self.current, self.output_ax.title]
+        return self.product_axes, artists
+
     def show(self, y, x):
         """Draw output position (``y``, ``x``) into the built panels."""
         self.check_position(y, x)
@@ -325,6 +331,8 @@ def channel_sum_widget(input, weight, bias=0, *, names=None):
     panels.build(view.figure)
     panels.show(0, 0)
     view.figure.tight_layout()
+    axes, artists = panels.moving()
+    view.moving(axes=axes, artists=artists)
     rows, cols = panels.output.shape
 
     def draw(y, x):

@@ -60,14 +60,71 @@ class FigureView:
         FigureCanvasAgg(self.figure)
         # As the inline backend's figures: never wider than the notebook.
         self.widget = widgets.Image(format="png", layout={"max_width": "100%", "height": "auto"})
+        self._moving_axes, self._moving, self._background = [], [], None
+
+    def moving(self, *, axes=(), artists=()):
+        """Declare what a redraw changes, so that the rest is drawn once and kept.
+
+        Parameters
+        ----------
+        axes : sequence of Axes
+            Panels that change as a whole (their colours): drawn again entirely.
+        artists : sequence of Artist
+            Texts and outlines that change (their text, place or visibility) and lie
+            above everything else of their panel: drawn again over the kept picture.
+
+        Everything else is drawn once, into a kept picture, and is then assumed not to
+        change until :meth:`rebuilt`. The picture is the same, pixel for pixel, as a
+        whole drawing (a test checks it): the moving artists are drawn in the order a
+        whole drawing draws them, above the kept ones.
+        """
+        self._moving_axes = list(axes)
+        ordered = []
+        for ax in self.figure.axes:
+            children = [a for a in ax.get_children() if any(a is m for m in artists)]
+            ordered += sorted(children, key=lambda a: a.get_zorder())  # stable, as Axes.draw
+        if len(ordered) != len(artists):
+            raise ValueError("every moving artist must belong to one of the figure's axes")
+        for artist in ordered:
+            artist.set_animated(True)  # left out of a whole drawing
+        self._moving = ordered
+        self._background = None
+
+    def rebuilt(self):
+        """The figure was built again (other panels): forget the kept picture and what
+        moves, until :meth:`moving` says it again."""
+        for artist in self._moving:
+            artist.set_animated(False)
+        self._moving_axes, self._moving, self._background = [], [], None
+
+    def draw(self):
+        """Draw the figure onto its canvas: the kept picture and what moves over it."""
+        canvas = self.figure.canvas
+        if not (self._moving_axes or self._moving):
+            canvas.draw()
+            return
+        if self._background is None:
+            for ax in self._moving_axes:
+                ax.set_visible(False)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            for ax in self._moving_axes:
+                ax.set_visible(True)
+        canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for ax in self._moving_axes:
+            ax.draw(renderer)
+        for artist in self._moving:
+            if artist.get_visible():
+                artist.draw(renderer)
 
     def png(self):
-        """The figure as PNG bytes, drawn once (no tight bounding box: the figure's own
-        layout, set by ``tight_layout`` when it was built)."""
+        """The figure as PNG bytes (no tight bounding box: the figure's own layout, set
+        by ``tight_layout`` when it was built)."""
         from PIL import Image
 
         canvas = self.figure.canvas
-        canvas.draw()
+        self.draw()
         buffer = io.BytesIO()
         pixels = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
         pixels.save(buffer, format="png", compress_level=PNG_COMPRESSION)

@@ -318,6 +318,14 @@ class SlidingWindow:
         self.done = NumberGrid(axes[3], (rows, cols))
         self.current = outline(axes[3], 0, 0, 1, 1)
 
+    def moving(self):
+        """What :meth:`show` changes: ``(axes, artists)``, as
+        :meth:`lib.figure_view.FigureView.moving` takes them."""
+        if np.min(self.output) < 0:  # the output's cells are coloured as they fill in
+            return [self.axes[2], self.axes[3]], self.taps
+        artists = [*self.taps, *self.done.texts, self.current, self.axes[3].title]
+        return [self.axes[2]], artists
+
     def show(self, y, x):
         """Draw output position (``y``, ``x``); raises ValueError if it is not one."""
         rows, cols = self.output.shape
@@ -458,6 +466,8 @@ def sliding_window_widget(image, kernel, *, padding=0, stride=1, dilation=1):
     )
     panels.show(0, 0)
     view.figure.tight_layout()
+    axes, artists = panels.moving()
+    view.moving(axes=axes, artists=artists)
     n_rows, n_cols = panels.output.shape
 
     def draw(y, x):

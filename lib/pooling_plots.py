@@ -202,6 +202,14 @@ class PoolingWindow:
         self.mean_grid = NumberGrid(axes[2], (rows, cols))
         self.mean_cell = outline(axes[2], 0, 0, 1, 1)
 
+    def moving(self):
+        """What :meth:`show` changes: ``(axes, artists)``, as
+        :meth:`lib.figure_view.FigureView.moving` takes them."""
+        artists = [self.window, self.winner, self.max_cell, self.mean_cell]
+        artists += [*self.max_grid.texts, *self.mean_grid.texts]
+        artists += [ax.title for ax in self.axes]
+        return [], artists
+
     def show(self, y, x):
         """Draw output position (``y``, ``x``) into the built panels."""
         y, x = self.check_position(y, x)
@@ -352,6 +360,7 @@ def pooling_window_widget(image):
                 position.max = panels.maxed.size - 1
             finally:
                 adjusting.clear()
+            view.rebuilt()
             panels.build(view.figure)
             built.update(setting=setting, panels=panels, layout=False)
         panels = built["panels"]
@@ -359,6 +368,8 @@ def pooling_window_widget(image):
         panels.show(y, x)
         if not built["layout"]:  # once per setting: the layout of its first titles
             view.figure.tight_layout()
+            axes, artists = panels.moving()
+            view.moving(axes=axes, artists=artists)
             built["layout"] = True
         view.update()
 

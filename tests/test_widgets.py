@@ -11,10 +11,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import io  # noqa: E402
+
 import ipywidgets as widgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
 
 import lib.figure_view  # noqa: E402
 from lib.arithmetic_plots import arithmetic_figure, output_grid_widget  # noqa: E402
@@ -44,14 +47,32 @@ def shown(fig):
     ] + [fig._suptitle.get_text() if fig._suptitle else None]
 
 
+def whole_drawing(view):
+    """The pixels of ``view``'s figure drawn whole, as a still figure is, with nothing
+    kept from an earlier drawing."""
+    moving = view._moving
+    for artist in moving:
+        artist.set_animated(False)
+    try:
+        view.figure.canvas.draw()
+        return np.asarray(view.figure.canvas.buffer_rgba()).copy()
+    finally:
+        for artist in moving:
+            artist.set_animated(True)
+
+
 @pytest.fixture
 def redraws(monkeypatch):
-    """Every redraw of a widget: what its figure showed, and the PNG it sent."""
+    """Every redraw of a widget: what its figure showed, and the PNG it sent. Each PNG
+    must hold exactly the pixels of the figure drawn whole: only what moves is drawn
+    again, over a kept picture of the rest, and that must make no difference."""
     seen = []
     update = lib.figure_view.FigureView.update
 
     def recording(self):
         update(self)
+        sent = np.asarray(Image.open(io.BytesIO(bytes(self.widget.value))))
+        assert np.array_equal(sent, whole_drawing(self)), "the sent PNG is not the figure"
         seen.append((shown(self.figure), self.widget.value))
 
     monkeypatch.setattr(lib.figure_view.FigureView, "update", recording)
@@ -163,3 +184,11 @@ def test_output_grid_widget_shows_the_still_figure_for_each_setting(redraws, cap
     sliders["padding p"].value = 0
     assert "No output" in capsys.readouterr().out
     assert images(widget)[0].layout.display == "none"
+
+
+def test_sliding_window_widget_with_an_unsigned_output(redraws):
+    """A non-negative output is drawn white: only its numbers move, over a kept picture."""
+    kernel = np.ones((2, 2), dtype=int)
+    widget = sliding_window_widget(IMAGE, kernel, stride=2)
+    controls(widget)["row y"].value = 1
+    assert redraws[-1][0] == still(sliding_window_figure, IMAGE, kernel, 1, 0, stride=2)

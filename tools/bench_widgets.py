@@ -10,10 +10,13 @@ change is timed until the widget's figure is ready to send (rendered to PNG) to 
 browser. The browser's own work (decoding a PNG and painting it, a few milliseconds) is
 not counted.
 
-Reported per widget: the least wall-clock seconds of a redraw over all the moves and
-repeats (the steadiest figure on a machine shared with others), the median, and the least
-CPU seconds of the kernel's process (its own work, whatever else the machine runs). The
-target is a redraw under 0.2 s (issue 19).
+Reported per widget, for each kind of move (a slider set to a value) its least seconds
+over the repeats (the steadiest figure on a machine shared with others): the slowest
+move's wall-clock seconds, and the most CPU seconds of the kernel's process that a move
+takes (its own work, whatever else the machine runs); the same, least, for the fastest.
+In the pooling widget a move of the output cell updates the figure; a move of the
+pooling's settings builds it again, which is slower. The target is every redraw under 0.2 s (issue 19): the slowest
+move's least time under it.
 """
 
 import argparse
@@ -181,17 +184,22 @@ def widget_redraws(repeats=7, root=ROOT):
 def widget_table(repeats=7, root=ROOT):
     """Print one row per widget; returns how many widgets miss :data:`REDRAW_TARGET`."""
     print(
-        f"{'widget':24} {'redraws':>7} {'min s':>7} {'median s':>8} {'min CPU s':>9} {'target':>8}"
+        f"{'widget':22} {'moves':>5} {'slowest s':>9} {'most CPU':>9} {'fastest s':>9} "
+        f"{'least CPU':>9} {'target':>8}"
     )
     misses = 0
+    moves = {(chapter, name): len(timed) for chapter, name, _, timed in WIDGETS}
     for chapter, name, wall, cpu in widget_redraws(repeats, root):
-        least = min(wall)
-        ok = least < REDRAW_TARGET
+        count = moves[chapter, name]
+        # Each kind of move (a slider, a value) at its least over the repeats.
+        walls = [min(wall[j::count]) for j in range(count)]
+        cpus = [min(cpu[j::count]) for j in range(count)]
+        ok = max(walls) < REDRAW_TARGET
         misses += not ok
-        median = sorted(wall)[len(wall) // 2]
         print(
-            f"{f'ch{chapter} {name}':24} {len(wall):7} {least:7.3f} {median:8.3f} "
-            f"{min(cpu):9.3f} {'< ' + str(REDRAW_TARGET):>8} {'ok' if ok else 'SLOW'}",
+            f"{f'ch{chapter} {name}':22} {count:5} {max(walls):9.3f} {max(cpus):9.3f} "
+            f"{min(walls):9.3f} {min(cpus):9.3f} {'< ' + str(REDRAW_TARGET):>8} "
+            f"{'ok' if ok else 'SLOW'}",
             flush=True,
         )
     return misses
