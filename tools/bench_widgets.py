@@ -15,8 +15,8 @@ over the repeats (the steadiest figure on a machine shared with others): the slo
 move's wall-clock seconds, and the most CPU seconds of the kernel's process that a move
 takes (its own work, whatever else the machine runs); the same, least, for the fastest.
 In the pooling widget a move of the output cell updates the figure; a move of the
-pooling's settings builds it again, which is slower. The target is every redraw under 0.2 s (issue 19): the slowest
-move's least time under it.
+pooling's settings builds it again, which is slower. The target is every redraw under
+0.2 s (issue 19): the slowest move's least time under it.
 """
 
 import argparse
