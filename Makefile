@@ -18,7 +18,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 .PHONY: book pdf setup lab serve test test-slow test-website test-portability lint format execute \
-	bench agreement-table reproduce reproduce-seeds reproduce-numpy ablation student grade autograder lock clean help
+	bench reproduce reproduce-seeds reproduce-numpy ablation student grade autograder lock clean help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
@@ -118,6 +118,7 @@ bench: $(INSTALLED)
 
 # Issue 19's table: each exercise's answers (tests/agreement_answers.py), what check() and
 # the grader say of each, and the counts; also written to _build/agreement-table.md.
+.PHONY: agreement-table
 agreement-table: $(INSTALLED)
 	$(PY) tools/agreement_table.py --out _build/agreement-table.md
 
