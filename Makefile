@@ -31,7 +31,8 @@ help:
 	@echo "make test-website  only the browser tests of the website (after make book)"
 	@echo "make test-slow  the grader's slower tests (isolation levels, regrading, Gradescope's run)"
 	@echo "make execute  re-execute chapters and store their outputs (NB=chapters/x.ipynb for one)"
-	@echo "make bench    time lib's conv2d, its gradients and pooling against torch's, as ratios"
+	@echo "make bench    time lib's conv2d, its gradients and pooling against torch's, as ratios, and the widgets' redraws (BENCH_ARGS=\"--only widgets\")"
+	@echo "make agreement-table  every exercise's answers through check() and the grader, as a table"
 	@echo "make reproduce  train LeNet-5 on all of MNIST, plain and with distortions (about 7 min)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (about 13 min)"
 	@echo "make reproduce-numpy  the same two runs trained by lib.numpy_nn, NumPy only (see results/lenet5_mnist_numpy.json)"
@@ -115,6 +116,12 @@ execute: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) tools/bench.py $(BENCH_ARGS)
+
+# Issue 19's table: each exercise's answers (tests/agreement_answers.py), what check() and
+# the grader say of each, and the counts; also written to _build/agreement-table.md.
+.PHONY: agreement-table
+agreement-table: $(INSTALLED)
+	$(PY) tools/agreement_table.py --out _build/agreement-table.md
 
 # The full-scale LeNet-5 result that chapter 5 shows: writes results/lenet5_mnist.json.
 # Reads MNIST from $$CONVBOOK_DATA (or downloads it into ~/.cache/convbook, checksummed).

@@ -308,8 +308,10 @@ def output_grid_widget(n=5, kernel_size=3, padding=0, stride=1, dilation=1):
     """Sliders for size, kernel, padding, stride and dilation, redrawing the output grid.
 
     For readers running the notebook; its static twins on the website are
-    :func:`arithmetic_animation` and :func:`arithmetic_figure`. A setting whose kernel does
-    not fit prints the reason instead of a figure.
+    :func:`arithmetic_animation` and :func:`arithmetic_figure`. Every change (on a
+    slider's release) draws :func:`arithmetic_figure` again into the same figure, shown
+    as an image (:class:`lib.figure_view.FigureView`). A setting whose kernel does not fit
+    prints the reason instead of a figure.
 
     Parameters
     ----------
@@ -322,6 +324,10 @@ def output_grid_widget(n=5, kernel_size=3, padding=0, stride=1, dilation=1):
     """
     import ipywidgets as widgets  # only needed in a running notebook
 
+    from lib.figure_view import FigureView
+
+    view = FigureView((4.4, 2.5))
+
     def draw(n, kernel_size, padding, stride, dilation, mark_unread):
         try:
             arithmetic_figure(
@@ -331,13 +337,15 @@ def output_grid_widget(n=5, kernel_size=3, padding=0, stride=1, dilation=1):
                 stride=stride,
                 dilation=dilation,
                 mark_unread=mark_unread,
+                fig=view.figure,
             )
         except ValueError as error:
+            view.hide()
             print(f"No output: {error}")
             return
-        plt.show()
+        view.update()
 
-    return widgets.interactive(
+    controls = widgets.interactive(
         draw,
         n=widgets.IntSlider(n, 1, 10, description="size n", continuous_update=False),
         kernel_size=widgets.IntSlider(
@@ -350,3 +358,5 @@ def output_grid_widget(n=5, kernel_size=3, padding=0, stride=1, dilation=1):
         ),
         mark_unread=widgets.Checkbox(False, description="cross out unread pixels"),
     )
+    controls.children += (view.widget,)
+    return controls

@@ -13,9 +13,10 @@ from matplotlib.animation import FuncAnimation
 from lib._validation import as_array, check_ndim
 from lib.convolution import conv2d
 from lib.notebook import DIVERGING_CMAP
-from lib.plotting import outline, show_grid, show_image, symmetric_limits
+from lib.plotting import NumberGrid, outline, show_grid, show_image, symmetric_limits
 
 __all__ = [
+    "ChannelSum",
     "channel_sum_animation",
     "channel_sum_figure",
     "channel_sum_widget",
@@ -205,52 +206,111 @@ def channel_sum_figure(input, weight, bias=0, y=0, x=0, *, names=None, fig=None)
     'output: 20 + 56 + 1 = 77'
     >>> plt.close(fig)
     """
-    input = as_array(input, "input")
-    weight = as_array(weight, "weight")
-    check_ndim(input, "input", {3: "(C, H, W)"})
-    check_ndim(weight, "weight", {3: "(C, kH, kW): one filter"})
-    if len(weight) != len(input):
-        raise ValueError(
-            f"weight must have one kernel per input channel, {len(input)}; got {len(weight)}"
-        )
-    output = conv2d(input, weight[None], np.atleast_1d(bias))[0]
-    rows, cols = output.shape
-    if not (0 <= y < rows and 0 <= x < cols):
-        raise ValueError(
-            f"(y, x) must be an output position in [0, {rows}) x [0, {cols}), got ({y}, {x})"
-        )
-    channels = len(input)
-    kh, kw = weight.shape[1:]
-    names = names or [f"channel {c}" for c in range(channels)]
+    panels = ChannelSum(input, weight, bias, names=names)  # checks the shapes
+    panels.check_position(y, x)
     if fig is None:
-        fig = plt.figure(figsize=(9.6, 1.9 * channels + 0.2))
-    fig.clear()
-    grid = fig.add_gridspec(channels, 4, width_ratios=[input.shape[2], kw, kw, cols])
-    sums = []
-    for c in range(channels):
-        window = input[c, y : y + kh, x : x + kw]
-        products = window * weight[c]
-        sums.append(products.sum())
-        ax = fig.add_subplot(grid[c, 0])
-        show_grid(ax, input[c], title=names[c], signed=False)
-        outline(ax, y, x, kh, kw)
-        show_grid(fig.add_subplot(grid[c, 1]), weight[c], title=f"kernel for {names[c]}")
-        show_grid(fig.add_subplot(grid[c, 2]), products, title=f"products, sum = {sums[-1]}")
-    ax = fig.add_subplot(grid[:, 3])
-    done = np.arange(rows * cols).reshape(rows, cols) > y * cols + x
-    show_grid(ax, output, mask=done, signed=False)
-    outline(ax, y, x, 1, 1)
-    terms = " + ".join(f"({s})" if s < 0 else str(s) for s in [*sums, bias])
-    ax.set_title(f"output: {terms} = {output[y, x]}", fontsize=10)
+        fig = plt.figure(figsize=panels.figsize)
+    panels.build(fig)
+    panels.show(y, x)
     fig.tight_layout()
     return fig
+
+
+class ChannelSum:
+    """:func:`channel_sum_figure`'s panels, built once, shown at any output position.
+
+    The widget keeps one and calls :meth:`show` on every slider change, which updates
+    the panels that depend on the position (the windows, the products and their sums,
+    the output filled in so far) and builds nothing.
+
+    Parameters
+    ----------
+    input, weight, bias, names
+        As for :func:`channel_sum_figure`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit together.
+    """
+
+    def __init__(self, input, weight, bias=0, *, names=None):
+        input = as_array(input, "input")
+        weight = as_array(weight, "weight")
+        check_ndim(input, "input", {3: "(C, H, W)"})
+        check_ndim(weight, "weight", {3: "(C, kH, kW): one filter"})
+        if len(weight) != len(input):
+            raise ValueError(
+                f"weight must have one kernel per input channel, {len(input)}; got {len(weight)}"
+            )
+        self.input, self.weight, self.bias = input, weight, bias
+        self.output = conv2d(input, weight[None], np.atleast_1d(bias))[0]
+        channels = len(input)
+        self.names = names or [f"channel {c}" for c in range(channels)]
+        self.figsize = (9.6, 1.9 * channels + 0.2)
+
+    def check_position(self, y, x):
+        """Raise ValueError if (``y``, ``x``) is not an output position."""
+        rows, cols = self.output.shape
+        if not (0 <= y < rows and 0 <= x < cols):
+            raise ValueError(
+                f"(y, x) must be an output position in [0, {rows}) x [0, {cols}), got ({y}, {x})"
+            )
+
+    def build(self, fig):
+        """Clear ``fig`` and draw what stays: the channels, the kernels, the grids."""
+        input, weight = self.input, self.weight
+        channels = len(input)
+        kh, kw = weight.shape[1:]
+        rows, cols = self.output.shape
+        fig.clear()
+        grid = fig.add_gridspec(channels, 4, width_ratios=[input.shape[2], kw, kw, cols])
+        self.windows, self.products, self.product_axes = [], [], []
+        for c in range(channels):
+            ax = fig.add_subplot(grid[c, 0])
+            show_grid(ax, input[c], title=self.names[c], signed=False)
+            self.windows.append(outline(ax, 0, 0, kh, kw))
+            show_grid(fig.add_subplot(grid[c, 1]), weight[c], title=f"kernel for {self.names[c]}")
+            ax = fig.add_subplot(grid[c, 2])
+            self.products.append(NumberGrid(ax, (kh, kw)))
+            self.product_axes.append(ax)
+        self.output_ax = fig.add_subplot(grid[:, 3])
+        self.done = NumberGrid(self.output_ax, (rows, cols))
+        self.current = outline(self.output_ax, 0, 0, 1, 1)
+
+    def moving(self):
+        """What :meth:`show` changes: ``(axes, artists)``, as
+        :meth:`lib.figure_view.FigureView.moving` takes them."""
+        artists = [*self.windows, *self.done.texts, self.current, self.output_ax.title]
+        return self.product_axes, artists
+
+    def show(self, y, x):
+        """Draw output position (``y``, ``x``) into the built panels."""
+        self.check_position(y, x)
+        kh, kw = self.weight.shape[1:]
+        rows, cols = self.output.shape
+        sums = []
+        for c in range(len(self.input)):
+            window = self.input[c, y : y + kh, x : x + kw]
+            products = window * self.weight[c]
+            sums.append(products.sum())
+            self.windows[c].set_xy((x - 0.5, y - 0.5))
+            self.products[c].set(products)
+            self.product_axes[c].set_title(f"products, sum = {sums[-1]}", fontsize=10)
+        done = np.arange(rows * cols).reshape(rows, cols) > y * cols + x
+        self.done.set(self.output, mask=done, signed=False)
+        self.current.set_xy((x - 0.5, y - 0.5))
+        terms = " + ".join(f"({s})" if s < 0 else str(s) for s in [*sums, self.bias])
+        self.output_ax.set_title(f"output: {terms} = {self.output[y, x]}", fontsize=10)
 
 
 def channel_sum_widget(input, weight, bias=0, *, names=None):
     """Sliders for the output position, redrawing :func:`channel_sum_figure`.
 
     For readers running the notebook; the website shows :func:`channel_sum_animation`
-    instead, because a slider does nothing there.
+    instead, because a slider does nothing there. The figure is built once
+    (:class:`ChannelSum`) and updated in place on each change, when a slider is
+    released, and shown as an image (:class:`lib.figure_view.FigureView`).
 
     Parameters
     ----------
@@ -264,17 +324,28 @@ def channel_sum_widget(input, weight, bias=0, *, names=None):
     """
     import ipywidgets as widgets  # only needed in a running notebook
 
-    input, weight, rows, cols = _one_filter_positions(input, weight)
+    from lib.figure_view import FigureView
+
+    panels = ChannelSum(input, weight, bias, names=names)  # checks the shapes
+    view = FigureView(panels.figsize)
+    panels.build(view.figure)
+    panels.show(0, 0)
+    view.figure.tight_layout()
+    axes, artists = panels.moving()
+    view.moving(axes=axes, artists=artists)
+    rows, cols = panels.output.shape
 
     def draw(y, x):
-        channel_sum_figure(input, weight, bias, y, x, names=names)
-        plt.show()
+        panels.show(y, x)
+        view.update()
 
-    return widgets.interactive(
+    controls = widgets.interactive(
         draw,
         y=widgets.IntSlider(0, 0, rows - 1, description="row y", continuous_update=False),
         x=widgets.IntSlider(0, 0, cols - 1, description="column x", continuous_update=False),
     )
+    controls.children += (view.widget,)
+    return controls
 
 
 def channel_sum_animation(input, weight, bias=0, *, names=None, interval=900):

@@ -107,7 +107,19 @@ CHAPTER1 = {
         ("kernel left out", "corner_value = 15", BAD, "Kernel left out"),
         ("not whole", "corner_value = 27.5", BAD, "not a whole number"),
         ("a string", "corner_value = '27'", BAD, "Answer one number, not a str"),
-        ("a tensor", "corner_value = torch.tensor(27)", BAD, "not a Tensor"),
+        ("0-d tensor", "corner_value = torch.tensor(27)", OK, "correct."),
+        (
+            "tensor sum of ex's data",
+            "corner_value = (torch.from_numpy(ex.CORNER_IMAGE[:2, :2]) * torch.from_numpy(ex.CORNER_KERNEL)).sum()",
+            OK,
+            "correct.",
+        ),
+        ("0-d int32 array", "corner_value = np.array(27, dtype=np.int32)", OK, "correct."),
+        ("float tensor 27.5", "corner_value = torch.tensor(27.5)", BAD, "not a Tensor"),
+        ("a bool", "corner_value = True", BAD, "not a bool"),
+        ("1-d tensor", "corner_value = torch.tensor([27])", BAD, "not a Tensor"),
+        ("0-d tensor, unnamed", "corner_value = torch.tensor(26)", BAD, "26 is not the answer"),
+        ("0-d tensor, kernel flipped", "corner_value = torch.tensor(8)", BAD, "Kernel flipped"),
         ("unnamed", "corner_value = 26", BAD, "26 is not the answer"),
         ("stub", "corner_value = ...", NOT, "not attempted"),
     ],
@@ -474,6 +486,18 @@ CHAPTER2 = {
         ("(2, 2)", "lenet_padding = (2, 2)", OK, "correct."),
         ("numpy int", "lenet_padding = np.int64(2)", OK, "correct."),
         ("2.0", "lenet_padding = 2.0", OK, "correct."),
+        ("0-d array", "lenet_padding = np.array(2)", OK, "correct."),
+        ("0-d tensor", "lenet_padding = torch.tensor(2)", OK, "correct."),
+        (
+            "0-d tensor, in total",
+            "lenet_padding = torch.tensor(4)",
+            BAD,
+            "Padding counted in total",
+        ),
+        ("float 2.5", "lenet_padding = 2.5", BAD, "not 2.5"),
+        ("float tensor", "lenet_padding = torch.tensor(2.5)", BAD, "not a Tensor"),
+        ("a bool", "lenet_padding = True", BAD, "not True"),
+        ("a string", "lenet_padding = '2'", BAD, "got '2'"),
         ("in total", "lenet_padding = 4", BAD, "Padding counted in total"),
         ("'valid'", "lenet_padding = 'valid'", BAD, "No padding"),
         ("(2, 3)", "lenet_padding = (2, 3)", BAD, "the same padding"),
@@ -508,6 +532,30 @@ CHAPTER2 = {
             _SIZE.format("output_size(n, kernel_size, stride, padding, dilation)"),
             OK,
             "correct (",
+        ),
+        (
+            "0-d array",
+            _SIZE.format(
+                "np.array((n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1)"
+            ),
+            OK,
+            "correct (",
+        ),
+        (
+            "0-d tensor",
+            _SIZE.format(
+                "torch.tensor((n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1)"
+            ),
+            OK,
+            "correct (",
+        ),
+        (
+            "float tensor",
+            _SIZE.format(
+                "torch.tensor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)"
+            ),
+            BAD,
+            "not an int",
         ),
         (
             "not rounded",
@@ -732,6 +780,22 @@ CHAPTER3 = {
         ("12832", "layer_parameters = 12832", OK, "correct."),
         ("numpy int", "layer_parameters = np.int64(12832)", OK, "correct."),
         ("12832.0", "layer_parameters = 12832.0", OK, "correct."),
+        ("0-d array", "layer_parameters = np.array(12832)", OK, "correct."),
+        ("0-d tensor", "layer_parameters = torch.tensor(12832)", OK, "correct."),
+        (
+            "a tensor sum over torch's parameters",
+            "layer_parameters = sum(torch.tensor(p.numel()) for p in nn.Conv2d(16, 32, 5).parameters())",
+            OK,
+            "correct.",
+        ),
+        (
+            "0-d tensor, bias forgotten",
+            "layer_parameters = torch.tensor(12800)",
+            BAD,
+            "Bias forgotten",
+        ),
+        ("float tensor", "layer_parameters = torch.tensor(12832.5)", BAD, "not a Tensor"),
+        ("a bool", "layer_parameters = True", BAD, "not a bool"),
         (
             "counted by torch",
             "layer_parameters = sum(p.numel() for p in nn.Conv2d(16, 32, 5).parameters())",
@@ -746,6 +810,17 @@ CHAPTER3 = {
     "layer_multiply_adds": [
         ("221184", "layer_multiply_adds = 221184", OK, "correct."),
         ("the product", "layer_multiply_adds = 8 * 32 * 32 * 3 * 3 * 3", OK, "correct."),
+        ("0-d array", "layer_multiply_adds = np.array(221184)", OK, "correct."),
+        ("0-d tensor", "layer_multiply_adds = torch.tensor(221184)", OK, "correct."),
+        (
+            "0-d tensor, operations",
+            "layer_multiply_adds = torch.tensor(2 * 221184)",
+            BAD,
+            "Counted operations",
+        ),
+        ("not whole", "layer_multiply_adds = 221184.5", BAD, "not a whole number"),
+        ("float tensor", "layer_multiply_adds = torch.tensor(221184.0)", BAD, "not a Tensor"),
+        ("a string", "layer_multiply_adds = '221184'", BAD, "not a str"),
         (
             "conv2d_cost of ex's data",
             "layer_multiply_adds = conv2d_cost(**ex.MULTIPLY_ADDS_LAYER, padding=1).multiply_adds",
@@ -1280,6 +1355,12 @@ for layer in [nn.Conv2d(1, 6, 5), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.AvgPo
         (
             "numpy int",
             _PARAMS.format("np.int64(out_maps) * (in_maps * kernel_size**2 + 1)"),
+            OK,
+            "correct (",
+        ),
+        (
+            "0-d tensor",
+            _PARAMS.format("torch.tensor(out_maps) * (in_maps * kernel_size**2 + 1)"),
             OK,
             "correct (",
         ),

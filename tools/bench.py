@@ -1,7 +1,7 @@
 """Time lib's conv2d, its gradients and pooling's against torch's, as ratios.
 
-    python tools/bench.py [--repeats 9] [--seconds 3] [--only forward|backward|pooling]
-                          [--statistic median|min]
+    python tools/bench.py [--repeats 9] [--seconds 3] [--statistic median|min]
+                          [--only forward|backward|pooling|lenet5|widgets]
 
 For each shape, both run in float32 on one thread (``torch.set_num_threads(1)``, one BLAS
 thread for NumPy), in the same process, alternately (round robin) for about 3 seconds per
@@ -14,7 +14,10 @@ another, roughly.
 Three tables: the forward pass (:func:`lib.conv2d` against ``F.conv2d``); one training
 step's convolution, forward and all three gradients (:mod:`lib.gradients`) against torch's
 forward and autograd's backward (input and weight require gradients); and pooling's
-forward and backward against torch's, at LeNet-5's sizes (batch 64).
+forward and backward against torch's, at LeNet-5's sizes (batch 64). Then one LeNet-5
+training step (``tools/bench_lenet5.py``), and the seconds per redraw of each notebook
+widget of the book, in a Jupyter kernel (``tools/bench_widgets.py``): not ratios, but
+the least wall-clock and CPU seconds over repeats, against the 0.2 s target.
 """
 
 import argparse
@@ -214,7 +217,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=9, help="least timed calls of each")
     parser.add_argument("--seconds", type=float, default=3.0, help="time to spend per shape")
     parser.add_argument(
-        "--only", choices=["forward", "backward", "pooling"], help="one table, not all three"
+        "--only",
+        choices=["forward", "backward", "pooling", "lenet5", "widgets"],
+        help="one table, not all five",
     )
     parser.add_argument(
         "--statistic",
@@ -247,14 +252,25 @@ def main():
             print(f"\n{title}\n{header}\n{'-' * len(header)}")
             failures += table(rng, args) or 0
             targets += count
-    print(f"\n{targets - failures} of {targets} shapes within their target ratio.")
+    if targets:
+        print(f"\n{targets - failures} of {targets} shapes within their target ratio.")
+    if args.only in (None, "lenet5"):
+        # One whole LeNet-5 training step, lib.numpy_nn against torch (issue 21).
+        from bench_lenet5 import lenet5_training_step
+
+        with threadpool_limits(1):
+            print()
+            lenet5_training_step()
+    if args.only in (None, "widgets"):
+        # The notebook widgets' redraws, each in a Jupyter kernel (issue 19).
+        from bench_widgets import REDRAW_TARGET, WIDGETS, widget_table
+
+        print("\nseconds per redraw of each notebook widget, in a Jupyter kernel")
+        misses = widget_table(repeats=max(3, args.repeats // 2))
+        print(
+            f"\n{len(WIDGETS) - misses} of {len(WIDGETS)} widgets redraw under {REDRAW_TARGET} s."
+        )
 
 
 if __name__ == "__main__":
     main()
-    # One whole LeNet-5 training step, lib.numpy_nn against torch (issue 21): its own file.
-    from bench_lenet5 import lenet5_training_step
-
-    with threadpool_limits(1):
-        print()
-        lenet5_training_step()

@@ -53,7 +53,7 @@ import sys
 
 import numpy as np
 
-from lib.exercises.checker import CALLS_A_STUB, stub_called, type_name
+from lib.exercises.checker import CALLS_A_STUB, integer_scalar, stub_called, type_name
 
 #: The largest array (bytes) that travels back to the grader; a bigger one is "opaque".
 MAX_ARRAY_BYTES = 8 * 2**20
@@ -166,7 +166,7 @@ def call(function, args):
     """Call ``function`` on copies of ``args``: the outcome, as the checkers record it."""
     copies = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
     try:
-        value = function(*copies)
+        value = integer_scalar(function(*copies))
     except NotImplementedError as error:
         callee = stub_called(function, error)
         if callee:  # written, but it calls an unfinished function: an error, with its name
@@ -209,7 +209,7 @@ def outcomes_of(kind, answer, cases):
         stub; or, for a function exercise whose answer is not a function, its type.
     """
     if kind == "value":
-        yield {"value": safe_encode(answer)}
+        yield {"value": safe_encode(integer_scalar(answer))}
         return
     if not callable(answer):
         yield {"not_callable": type_name(answer)}

@@ -127,7 +127,7 @@ class Outcome:
         """
         copies = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
         try:
-            value = function(*copies)
+            value = integer_scalar(function(*copies))
         except NotImplementedError as error:
             callee = stub_called(function, error)
             if callee:
@@ -271,6 +271,43 @@ def type_name(value):
     """
     name = type(value).__name__
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def integer_scalar(value, depth=0):
+    """``value`` with every 0-d integer tensor or array in it as the Python int it holds.
+
+    A student who asks for an integer may get one from NumPy or torch:
+    ``torch.tensor(27)`` and ``np.array(27)`` are 27 as much as ``np.int64(27)`` is. The
+    notebook's check and the grader's child both read an answer through this function,
+    so that the two judge the same value. Anything else comes back as it is: a float
+    (27.5), a bool, a string, a tensor of more than one number, which the exercises
+    refuse where an integer is asked. Lists and tuples are read into (not their
+    subclasses, such as ``torch.Size``, whose items are ints already).
+
+    Examples
+    --------
+    >>> import torch
+    >>> integer_scalar(torch.tensor(27)), integer_scalar(np.array(27))
+    (27, 27)
+    >>> integer_scalar([torch.tensor(6), 28])
+    [6, 28]
+    >>> integer_scalar(torch.tensor(27.5)), integer_scalar(np.array(True))
+    (tensor(27.5000), array(True))
+    """
+    try:
+        if type(value) in (list, tuple) and depth < 4 and len(value) <= 10_000:
+            return type(value)(integer_scalar(v, depth + 1) for v in value)
+        if isinstance(value, np.ndarray):
+            if value.ndim == 0 and value.dtype.kind in "iu":
+                return int(value)
+            return value
+        torch = sys.modules.get("torch")  # an answer can only be a tensor if torch is loaded
+        if torch is not None and isinstance(value, torch.Tensor) and value.dim() == 0:
+            if not (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool):
+                return int(value.item())
+    except Exception:  # an odd object whose own methods fail: judged as it is
+        pass
+    return value
 
 
 #: The relative tolerance of a float answer, by its precision: float64 to 1e-6, float32
@@ -746,7 +783,7 @@ class ValueExercise(Exercise):
         return [Case((), "your answer")]
 
     def outcomes(self, answer, cases):
-        return [Outcome(value=answer)]
+        return [Outcome(value=integer_scalar(answer))]
 
     def judge(self, cases, outcomes):
         """Judge the answer: not attempted (``...`` or None), correct, or incorrect."""
