@@ -244,7 +244,30 @@ def main(argv=None):
     )
     parser.add_argument("--summary", action="store_true", help="print the verdicts only")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE)
+    labels = [label for label, _ in candidates()]
+    parser.add_argument(
+        "--only", nargs="+", choices=labels, metavar="LABEL",
+        help=f"run only these (several processes can share the work, each with its own "
+        f"--output, merged with --merge); one of {labels}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, metavar="FILE",
+        help="add the runs of these files to --output, running nothing",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.merge:
+        merged = load_sample_settings(args.output)
+        for path in args.merge:
+            other = load_sample_settings(path)
+            if {k: other[k] for k in ("settings", "rule", "threshold", "seed")} != {
+                k: merged[k] for k in ("settings", "rule", "threshold", "seed")
+            }:
+                raise ValueError(f"--merge: {path} was made with another rule or settings")
+            merged["runs"].update(other["runs"])
+        order = [label for label in labels if label in merged["runs"]]
+        merged["runs"] = {label: merged["runs"][label] for label in order}
+        args.output.write_text(json.dumps(merged, indent=1) + "\n")
+        args.summary = True
     if not args.summary:
         from lib.notebook import setup_notebook
 
@@ -262,7 +285,7 @@ def main(argv=None):
             "runs": stored.get("runs", {}),
         }
         for label, settings in candidates():
-            if label in results["runs"]:
+            if label in results["runs"] or (args.only and label not in args.only):
                 continue
             started = time.perf_counter()
             run = sample_run(**settings)
