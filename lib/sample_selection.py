@@ -193,7 +193,8 @@ def verdicts(results):
         ``"current"`` (the current settings' score), ``"threshold"``, and
         ``"settings"``: per setting, the alternatives' scores and :func:`choose`'s
         verdict (None until all of its runs are stored); ``"changes"``: the settings the
-        rule changes (at most one, the largest gain).
+        rule changes (at most one, the largest gain); ``"complete"``: whether every
+        candidate has run (until then, ``"changes"`` is not the check's verdict).
     """
     runs = results["runs"]
     limit = results["threshold"]["threshold"]
@@ -213,7 +214,14 @@ def verdicts(results):
     if passing:
         setting = max(passing, key=lambda s: passing[s]["gain"])
         changes[setting] = passing[setting]["best"]
-    return {"current": current, "threshold": limit, "settings": rows, "changes": changes}
+    complete = all(row["verdict"] is not None for row in rows.values())
+    return {
+        "current": current,
+        "threshold": limit,
+        "settings": rows,
+        "changes": changes,
+        "complete": complete,
+    }
 
 
 def _commit():
