@@ -568,6 +568,10 @@ def _record(
             "train_error_percent": [round(100 * (1 - a), 3) for a in history["accuracy"]],
             "validation_error_percent": [round(100 * (1 - a), 3) for a in history["val_accuracy"]],
         },
+        # Which held-out digits (indices into the validation set) each epoch got wrong:
+        # what a paired comparison of two epochs or two runs needs (runs from 2026-12-06
+        # on; the earlier files do not have it).
+        **({"validation_wrong_digits": history["val_wrong"]} if "val_wrong" in history else {}),
         "training": {
             **training,
             "batch_size": batch_size,

@@ -198,6 +198,9 @@ def verdicts(results):
     """
     runs = results["runs"]
     limit = results["threshold"]["threshold"]
+    if "current" not in runs:  # a process that ran alternatives only (--only)
+        return {"current": None, "threshold": limit, "settings": {}, "changes": {},
+                "complete": False}  # fmt: skip
     current = runs["current"]["score"]
     rows = {}
     for setting, values in SAMPLE_CANDIDATES.items():
@@ -310,6 +313,9 @@ def main(argv=None):
             errors = ", ".join(f"{run[n]['held_out_error_percent']:.1f}" for n in NETWORKS)
             print(f"{label}: score {run['score']:.2f} % ({errors}), {run['wall_seconds']:.0f} s")
     report = verdicts(load_sample_settings(args.output))
+    if report["current"] is None:
+        print(f"{args.output}: no run of the current settings; merge it (--merge) for verdicts")
+        return
     print(f"current {SAMPLE_SETTINGS}: score {report['current']:.2f} %; "
           f"threshold {report['threshold']:.2f} points")  # fmt: skip
     for setting, row in report["settings"].items():

@@ -60,7 +60,11 @@ def test_history_with_validation(digits):
     torch.manual_seed(0)
     history = train(LeNet5Modern(), x[:64], y[:64], epochs=2, validation=(x[64:96], y[64:96]),
                     progress=False)  # fmt: skip
-    assert sorted(history) == ["accuracy", "loss", "seconds", "val_accuracy", "val_loss"]
+    assert sorted(history) == [
+        "accuracy", "loss", "seconds", "val_accuracy", "val_loss", "val_wrong"
+    ]  # fmt: skip
+    for accuracy, wrong in zip(history["val_accuracy"], history["val_wrong"], strict=True):
+        assert len(wrong) == round((1 - accuracy) * 32)
     assert all(len(values) == 2 for values in history.values())
     assert all(0 <= a <= 1 for a in history["accuracy"] + history["val_accuracy"])
 
