@@ -21,9 +21,11 @@ The squashing function is f(a) = 1.7159 tanh(2a/3) (:class:`ScaledTanh`), the we
 start uniform in +-2.4 / fan-in as in the paper, and the loss is the paper's
 (:func:`lenet5_loss`). Two details the paper leaves out are filled in here and say so:
 the RBF prototypes (:data:`DIGIT_BITMAPS`, drawn for this book) and the loss's constant j
-(:data:`LOSS_J`). :class:`LeNet5Modern` is what most tutorials call
-LeNet-5 today: ReLU, max pooling, a full C3, a linear output and cross-entropy. It is
-**not** the 1998 network.
+(:data:`LOSS_J`). :class:`LeNet5Modern` starts from what the text this book grew from
+calls LeNet-5 (a ReLU and 2x2 max pooling after C1; "What is the mathematical formula of
+the convolution operation on a 2D image?", EITCA Academy, 2024), completed by this book:
+ReLU, max pooling, a full C3, a linear output and cross-entropy. It is **not** the 1998
+network (chapter 5 says how tutorials differ).
 
 :func:`parameter_table` counts trainable parameters layer by layer, and
 :func:`shape_table` computes each layer's output shape with :func:`lib.output_size`,
@@ -48,9 +50,8 @@ from lib.shapes import output_size
 
 
 def _uniform_fan_in_(tensor, fan_in):
-    """The paper's initialisation: uniform in +-2.4 / fan-in (section V-B and appendix
-    A), which keeps the weighted sums in the range where the squashing function has
-    its largest slope."""
+    """The paper's initialisation: uniform in +-2.4 / fan-in (appendix A), which keeps
+    the weighted sums in the range where the squashing function has its largest slope."""
     bound = 2.4 / fan_in
     with torch.no_grad():
         return tensor.uniform_(-bound, bound)

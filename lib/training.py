@@ -289,7 +289,10 @@ def train(
     dict
         Lists with one entry per epoch: ``"loss"`` (mean training loss),
         ``"accuracy"`` (training accuracy during the epoch), ``"seconds"``, and
-        ``"val_accuracy"``, ``"val_loss"`` when ``validation`` is given.
+        ``"val_accuracy"``, ``"val_loss"`` when ``validation`` is given, and
+        ``"val_wrong"``: the indices of the validation digits wrong after each epoch,
+        so that two epochs (or two runs) can be compared digit by digit, a paired
+        comparison (:func:`lib.reproduce.mcnemar_p`).
 
     Raises
     ------
@@ -321,7 +324,7 @@ def train(
     show = _show_progress(progress)
     history = {"loss": [], "accuracy": [], "seconds": []}
     if validation is not None:
-        history.update(val_loss=[], val_accuracy=[])
+        history.update(val_loss=[], val_accuracy=[], val_wrong=[])
 
     quick = quick_run_steps()
     model.train()
@@ -360,6 +363,8 @@ def train(
             result = evaluate(model, *validation)
             history["val_loss"].append(result.loss)
             history["val_accuracy"].append(result.accuracy)
+            wrong = result.predictions != np.asarray(validation[1])
+            history["val_wrong"].append(np.flatnonzero(wrong).tolist())
             model.train()
         history["seconds"].append(time.perf_counter() - start)
         if bar is not None:

@@ -1513,6 +1513,12 @@ def sparse_parameters(table, kernel_size):
             "Slope upside down",
         ),
         ("slope 0.6667", _SQUASH.format("1.7159 * np.tanh(0.6667 * a)"), BAD, "Slope rounded"),
+        (
+            "amplitude 1.716",
+            _SQUASH.format("1.716 * np.tanh(2 * a / 3)"),
+            BAD,
+            "Amplitude rounded",
+        ),
         ("ReLU", _SQUASH.format("np.maximum(a, 0)"), BAD, "Modern activation"),
     ],
     "rbf_distances": [

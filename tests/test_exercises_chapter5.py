@@ -110,6 +110,7 @@ def test_rbf_reference_is_the_models_output_layer():
         (ex.squash, lambda a: 1.7159 * np.tanh(a), "Slope missing"),
         (ex.squash, lambda a: 1.7159 * np.tanh(1.5 * np.asarray(a)), "Slope upside down"),
         (ex.squash, lambda a: 1.7159 * np.tanh(0.6667 * np.asarray(a)), "Slope rounded"),
+        (ex.squash, lambda a: 1.716 * np.tanh(2 * np.asarray(a) / 3), "Amplitude rounded"),
         (ex.squash, lambda a: np.maximum(a, 0), "Modern activation"),
         (ex.rbf_distances, lambda f, p: np.sqrt(ex._rbf(f, p)), "Square root taken"),
         (ex.rbf_distances, lambda f, p: ex._rbf(f, p).T, "Rows and columns swapped"),

@@ -60,7 +60,11 @@ def test_history_with_validation(digits):
     torch.manual_seed(0)
     history = train(LeNet5Modern(), x[:64], y[:64], epochs=2, validation=(x[64:96], y[64:96]),
                     progress=False)  # fmt: skip
-    assert sorted(history) == ["accuracy", "loss", "seconds", "val_accuracy", "val_loss"]
+    assert sorted(history) == [
+        "accuracy", "loss", "seconds", "val_accuracy", "val_loss", "val_wrong"
+    ]  # fmt: skip
+    for accuracy, wrong in zip(history["val_accuracy"], history["val_wrong"], strict=True):
+        assert len(wrong) == round((1 - accuracy) * 32)
     assert all(len(values) == 2 for values in history.values())
     assert all(0 <= a <= 1 for a in history["accuracy"] + history["val_accuracy"])
 
@@ -333,6 +337,35 @@ def test_stopping_rule_keeps_the_last_epoch_of_every_stored_run():
             verdict = stopping_epoch(run)
             assert verdict["epoch"] == run["epochs"], (seed, name, verdict)
             assert verdict["gap"] <= 0.10 + 1e-9  # what chapter 5 says of these runs
+            assert verdict["gap_digits"] <= 5  # "at most 5 of the 5,000 digits"
+
+
+def test_paper_errors_as_counts_round_to_the_mnist_pages_errors():
+    """Chapter 5 uses the paper's counts (82 digits from Fig. 8; 0.95 % is 95 digits):
+    they must round to the MNIST page's 0.8 % and be its 0.95 %."""
+    counts, digits = reproduce.PAPER_TEST_ERRORS, reproduce.PAPER_TEST_DIGITS
+    assert 100 * counts["plain"] / digits == pytest.approx(reproduce.PAPER_ERROR["plain"])
+    assert round(100 * counts["distortions"] / digits, 1) == reproduce.PAPER_ERROR["distortions"]
+
+
+def test_mcnemar_p_is_the_exact_two_sided_binomial_test():
+    from scipy import stats
+
+    for one_way, other_way in [(5, 0), (0, 5), (20, 5), (7, 9), (1, 0), (12, 30)]:
+        expected = stats.binomtest(one_way, one_way + other_way, 0.5).pvalue
+        assert reproduce.mcnemar_p(one_way, other_way) == pytest.approx(expected)
+    assert reproduce.mcnemar_p(0, 0) == 1.0
+    with pytest.raises(ValueError, match="one_way must be a count"):
+        reproduce.mcnemar_p(-1, 3)
+    with pytest.raises(ValueError, match="other_way must be a count"):
+        reproduce.mcnemar_p(2, 1.5)
+
+
+def test_minus_one_run_counts_the_other_runs_noise_too():
+    found = reproduce.minus_one_run([1.0, 2.0, 3.0], 1.0)
+    assert found["difference"] == pytest.approx(1.0)
+    # s = 1: the mean of 3 has variance 1/3, the single run 1
+    assert found["standard_error"] == pytest.approx((1 / 3 + 1) ** 0.5)
 
 
 def test_stopping_rule_takes_an_earlier_epoch_lower_by_more_than_a_standard_error():

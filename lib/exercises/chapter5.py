@@ -418,6 +418,11 @@ squash = FunctionExercise(
             gives=lambda a: np.tanh(2 * a / 3),
         ),
         Mistake(
+            "amplitude rounded",
+            "A is 1.7159, chosen so that f(1) = 1 to four decimals; 1.716 gives f(1) = 1.0001.",
+            gives=lambda a: 1.716 * np.tanh(2 * np.asarray(a, dtype=float) / 3),
+        ),
+        Mistake(
             "slope missing",
             "the input is multiplied by S = 2/3 before the tanh.",
             gives=lambda a: 1.7159 * np.tanh(a),
