@@ -77,27 +77,23 @@ MNIST_PAGE_ERRORS = {
     "boosted LeNet-4": 0.7,
 }
 
-#: The schedules, chosen to fit both runs into a few minutes on 2 idle cores (an epoch
-#: took about 12 s when they were set, a time no file keeps; the fastest stored epochs,
-#: in results/lenet5_mnist.json, took 6.6 to 6.8 s, and the runs on the shared machine
-#: far longer: the files record every epoch's seconds). Distorted digits are
-#: harder to fit, so that run needs more epochs before it pays off (20, the paper's number
-#: of passes). They were fixed in November 2026, before any digits were held out, while the
-#: runs recorded the test error after every epoch; chapter 5 says so. Since then only the
-#: learning rate has been checked on the held-out digits: 1e-3 did worse than 2e-3
-#: (results/lenet5_mnist_lr1e-3.json).
+#: The schedules. They were first fixed in November 2026, before any digits were held out,
+#: while the runs recorded the test error after every epoch (an epoch took about 12 s
+#: then, a time no file keeps; the fastest stored epochs took 6.6 to 6.8 s, and the runs on
+#: the shared machine far longer: the files record every epoch's seconds). On 2026-12-06
+#: :mod:`lib.settings_selection` checked every one of them, and the distortion ranges and
+#: the loss's j, one change at a time on the 5,000 held-out digits, by a rule written
+#: before its runs: the distortion ranges were halved (``distortion_scale`` 0.5: held-out
+#: 0.62 % against 0.82 %), and every other setting stayed. Chapter 5 prints the check.
 SETTINGS = {
     "plain": {"epochs": 12, "batch_size": 64, "lr": 2e-3},
-    "distortions": {"epochs": 20, "batch_size": 64, "lr": 2e-3},
+    "distortions": {"epochs": 20, "batch_size": 64, "lr": 2e-3, "distortion_scale": 0.5},
 }
 
 #: The NumPy engine's schedules (``--engine numpy``): the torch runs' settings, unchanged,
 #: so that the two engines are compared on one schedule. Nothing here was chosen by looking
 #: at a NumPy run's test error; its held-out validation curve is saved beside it.
-NUMPY_SETTINGS = {
-    "plain": {"epochs": 12, "batch_size": 64, "lr": 2e-3},
-    "distortions": {"epochs": 20, "batch_size": 64, "lr": 2e-3},
-}
+NUMPY_SETTINGS = {kind: dict(settings) for kind, settings in SETTINGS.items()}
 
 #: The engines of ``--engine``.
 ENGINES = ("torch", "numpy")
@@ -440,10 +436,7 @@ def mcnemar(wrong_a, wrong_b):
     """
     a, b = {int(i) for i in wrong_a}, {int(i) for i in wrong_b}
     only_a, only_b = len(a - b), len(b - a)
-    n, k = only_a + only_b, min(only_a, only_b)
-    # P(X <= k) for X ~ Binomial(n, 1/2), doubled: exact, with integers.
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n if n else 1.0
-    return {"only_a": only_a, "only_b": only_b, "p_value": min(1.0, 2 * tail)}
+    return {"only_a": only_a, "only_b": only_b, "p_value": mcnemar_p(only_a, only_b)}
 
 
 def machine():

@@ -458,7 +458,7 @@ def test_the_numpy_full_scale_run_validates_on_held_out_digits_and_tests_once(mo
 def test_reproduce_engine_option(tmp_path, monkeypatch, capsys):
     calls = {}
 
-    def fake_run(distortions, epochs, batch_size, lr, seed, progress):
+    def fake_run(distortions, epochs, batch_size, lr, seed, progress, distortion_scale=1.0):
         calls.update(distortions=distortions, epochs=epochs)
         return {"test_error_percent": 0.9, "test_errors": "90 of 10000", "seconds_total": 60.0}
 

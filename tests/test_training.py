@@ -167,8 +167,9 @@ def test_reproduce_command_line(tmp_path, monkeypatch, capsys):
     """The command's options reach the run; the run itself is replaced by a stub."""
     calls = {}
 
-    def fake_run(distortions, epochs, batch_size, lr, seed, progress):
-        calls.update(distortions=distortions, epochs=epochs, batch_size=batch_size, lr=lr)
+    def fake_run(distortions, epochs, batch_size, lr, seed, progress, distortion_scale=1.0):
+        calls.update(distortions=distortions, epochs=epochs, batch_size=batch_size, lr=lr,
+                     distortion_scale=distortion_scale)  # fmt: skip
         return {"test_error_percent": 0.75, "test_errors": "75 of 10000", "seconds_total": 60.0}
 
     monkeypatch.setattr(reproduce, "run", fake_run)
@@ -180,6 +181,8 @@ def test_reproduce_command_line(tmp_path, monkeypatch, capsys):
         "epochs": 3,
         "batch_size": reproduce.SETTINGS["distortions"]["batch_size"],
         "lr": reproduce.SETTINGS["distortions"]["lr"],
+        # the ranges lib.settings_selection chose on the held-out digits
+        "distortion_scale": 0.5,
     }
     assert "test error 0.75 %" in capsys.readouterr().out
     assert json.loads((tmp_path / "r.json").read_text())["runs"]["distortions"]
@@ -272,6 +275,22 @@ def test_seed_runs_differ_from_the_main_runs_in_their_seed_only():
             for key in keys + ("training_digits", "validation_digits"):
                 assert run[key] == main[name][key], (seed, name, key)
             assert run["test_errors"].endswith("of 10000")
+
+
+def test_the_stored_runs_were_made_with_the_settings_in_force():
+    """After a settings change (lib.settings_selection), every stored run is re-made."""
+    from lib.training import scaled_distortions
+
+    for seed in (0, *reproduce.EXTRA_SEEDS):
+        for name, run in reproduce.load_results(reproduce.results_file(seed))["runs"].items():
+            settings = reproduce.SETTINGS[name]
+            assert run["epochs"] == settings["epochs"], (seed, name)
+            assert run["training"]["batch_size"] == settings["batch_size"], (seed, name)
+            assert run["training"]["learning_rate"] == settings["lr"], (seed, name)
+            expected = (
+                scaled_distortions(settings["distortion_scale"]) if name == "distortions" else None
+            )
+            assert run["distortions"] == expected, (seed, name)
 
 
 def test_make_reproduce_seeds_runs_the_extra_seeds():
