@@ -34,7 +34,7 @@ help:
 	@echo "make bench    time lib's conv2d, its gradients and pooling against torch's, as ratios, and the widgets' redraws (BENCH_ARGS=\"--only widgets\")"
 	@echo "make agreement-table  every exercise's answers through check() and the grader, as a table"
 	@echo "make reproduce  train LeNet-5 on 55,000 MNIST digits (5,000 held out), plain and with distortions"
-	@echo "               (stored runs: 28 min on 2 shared cores; fastest epochs 7 s, so about 4 min idle)"
+	@echo "               (stored runs: 25 min on 2 shared cores; fastest epochs 7 s, so about 4 min idle)"
 	@echo "make reproduce-seeds  the same two runs with seeds 1 and 2, each into its own file (twice that)"
 	@echo "make reproduce-numpy  the same two runs trained by lib.numpy_nn, NumPy only (see results/lenet5_mnist_numpy.json)"
 	@echo "make select-settings  check the full-scale settings on held-out training digits (results/selection/)"

@@ -222,12 +222,6 @@ def error_curve(run):
 #: 2026-12-06 had been saved, and applied to them; it binds the runs made after it.
 STOPPING_RULE = "keep the last epoch unless an earlier one is lower by more than one SE"
 
-#: The rule for the learning-rate check: 1e-3 replaces 2e-3 only if its held-out error
-#: after the last epoch is lower by more than the standard deviation of that error over
-#: the seeds at 2e-3. Like :data:`STOPPING_RULE`, written down after the runs it was
-#: applied to had been saved.
-LEARNING_RATE_RULE = "replace only if lower by more than the seeds' standard deviation"
-
 
 def binomial_standard_error(error_percent, digits):
     """The binomial standard error, in points, of an error rate measured on ``digits``.
@@ -344,18 +338,32 @@ def minus_one_run(values, reference):
     spread), the difference varies with the standard error ``s * sqrt(1 / n + 1)``, not
     ``s / sqrt(n)``, the standard error of the mean alone.
 
+    Under the same assumption, ``t`` (the difference in standard errors) follows Student's
+    t with ``n - 1`` degrees of freedom, the test of whether one more run lies within the
+    seeds' prediction interval; ``p_value`` is its two-sided tail. With three seeds the
+    standard deviation itself is poorly known, and the t distribution's wide tails say so.
+
     Examples
     --------
     >>> found = minus_one_run([0.74, 0.79, 0.66], 0.82)
     >>> round(found["difference"], 3), round(found["standard_error"], 3)
     (-0.09, 0.076)
+    >>> round(found["t"], 2), round(found["p_value"], 2)
+    (-1.19, 0.36)
     """
+    from scipy import stats
+
     summary = seed_summary(values)
     n = summary["seeds"]
+    difference = summary["mean"] - reference
+    standard_error = summary["std"] * float(np.sqrt(1 / n + 1))
+    t = difference / standard_error
     return {
-        "difference": summary["mean"] - reference,
-        "standard_error": summary["std"] * float(np.sqrt(1 / n + 1)),
+        "difference": difference,
+        "standard_error": standard_error,
         "seeds": n,
+        "t": float(t),
+        "p_value": float(2 * stats.t.sf(abs(t), n - 1)),
     }
 
 

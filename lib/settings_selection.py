@@ -12,9 +12,9 @@ that :mod:`lib.reproduce` holds out, and the test digits never loaded
 
 :data:`SELECTION_RULE` decides. It was written down, with the candidates and the
 threshold's recipe, before any of these runs was made (the commit that added this
-module has no results in ``results/selection/``); the learning-rate check of
-:data:`lib.reproduce.LEARNING_RATE_RULE` came earlier and is repeated here under the
-new rule.
+module has no results in ``results/selection/``). An earlier check of the learning rate
+alone (0.001 against 0.002, under a rule written after its run) is repeated here under
+this one.
 
     python -m lib.settings_selection                  # every candidate not yet run
     python -m lib.settings_selection --kind plain     # the plain run's candidates only
