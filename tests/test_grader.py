@@ -531,6 +531,17 @@ def test_the_check_step_imports_only_what_the_answer_cells_read():
         "import torch.nn.functional as F",
         "from lib.exercises import chapter1 as ex",
     ]
+    # A statement that binds several names keeps those read: setup_notebook (torch and
+    # matplotlib) goes, conv2d stays; so do an alias and a dotted import's first name.
+    answers = ["def f(x, k):\n    return conv2d(x, k)", "g = lambda x: sp.fft.rfft(x)"]
+    assert grade.imports_needed(
+        ["from lib import conv2d, setup_notebook", "import scipy as sp, torch.nn as nn"], answers
+    ) == ["from lib import conv2d", "import scipy as sp"]
+    assert grade.imports_needed(["import torch.nn, os"], ["x = torch.nn"]) == ["import torch.nn"]
+    # The same statement again, for other answers: its parsed (cached) tree is unchanged.
+    assert grade.imports_needed(
+        ["from lib import conv2d, setup_notebook"], ["s = setup_notebook"]
+    ) == ["from lib import setup_notebook"]
     # Names reached indirectly, a star import, or a cell that cannot be parsed: keep all.
     assert grade.imports_needed(prelude, ["f = globals()['np']"]) == prelude
     assert grade.imports_needed(prelude, ["def f(:"]) == prelude

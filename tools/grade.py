@@ -818,28 +818,39 @@ _INDIRECT_NAMES = frozenset(
 )
 
 
-def _bound_names(statement):
-    """The names an import statement binds (None for ``from x import *``)."""
+def _needed_part(statement, read):
+    """The part of an import statement that binds a name in ``read``: the statement
+    itself, the same statement with fewer names (``from lib import conv2d, setup_notebook``
+    becomes ``from lib import conv2d`` when only ``conv2d`` is read), or None when it binds
+    none of them. A star import, or a statement that cannot be parsed, is kept whole."""
     tree = _parse(statement)
-    node = tree.body[0] if tree is not None and tree.body else None
+    node = tree.body[0] if tree is not None and len(tree.body) == 1 else None
     if not isinstance(node, ast.Import | ast.ImportFrom):
+        return statement
+    if any(alias.name == "*" for alias in node.names):
+        return statement
+    kept = [alias for alias in node.names if (alias.asname or alias.name.split(".")[0]) in read]
+    if not kept:
         return None
-    names = set()
-    for alias in node.names:
-        if alias.name == "*":
-            return None
-        names.add(alias.asname or alias.name.split(".")[0])
-    return names
+    if len(kept) == len(node.names):
+        return statement
+    # A copy with fewer names: _parse's tree is cached, and must stay as it was.
+    if isinstance(node, ast.Import):
+        return ast.unparse(ast.Import(names=kept))
+    return ast.unparse(ast.ImportFrom(module=node.module, names=kept, level=node.level))
 
 
 def imports_needed(prelude, answer_sources):
-    """The import statements of ``prelude`` that bind a name the answer cells read.
+    """The import statements of ``prelude`` that bind a name the answer cells read,
+    each cut down to those names.
 
     The check step runs only the answer cells, so it needs only the imports they use:
     skipping the others (torch, matplotlib, scikit-image, in most chapters) saves seconds
-    per submission. An import is kept when any name it binds is read anywhere in the
-    answer cells, function bodies included, where Python looks names up when they run;
-    every import is kept when a cell cannot be parsed or reaches names indirectly
+    per submission. An imported name is kept when it is read anywhere in the answer
+    cells, function bodies included, where Python looks names up when they run; a
+    statement that binds several names keeps only those (``setup_notebook``, which
+    imports torch and matplotlib, goes from ``from lib import conv2d, setup_notebook``);
+    every import is kept whole when a cell cannot be parsed or reaches names indirectly
     (``eval``, ``globals``, ...). An answer therefore finds each name the notebook gave
     it, as the notebook's own ``check()`` does.
 
@@ -849,6 +860,8 @@ def imports_needed(prelude, answer_sources):
     ['import numpy as np']
     >>> imports_needed(["import numpy as np", "import torch"], ["f = eval('torch')"])
     ['import numpy as np', 'import torch']
+    >>> imports_needed(["from lib import conv2d, pad2d, setup_notebook"], ["g = conv2d"])
+    ['from lib import conv2d']
     """
     read = set()
     for source in answer_sources:
@@ -858,12 +871,8 @@ def imports_needed(prelude, answer_sources):
         read |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     if read & _INDIRECT_NAMES:
         return list(prelude)
-    kept = []
-    for statement in prelude:
-        bound = _bound_names(statement)
-        if bound is None or bound & read:
-            kept.append(statement)
-    return kept
+    kept = [_needed_part(statement, read) for statement in prelude]
+    return [statement for statement in kept if statement is not None]
 
 
 # --- grading ----------------------------------------------------------------------------------
