@@ -104,10 +104,11 @@ LEVELS = ("bwrap-root", "bwrap-user", "unsandboxed")
 UNSANDBOXED_FLAG = "--unsandboxed"
 #: Where the two scripts of the sandbox are, inside it.
 GRADER_DIR = "/run/grader"
-#: Mini-batches per epoch of each training cell, and frames of each animation, when the
-#: run step runs a notebook (the quick run of :mod:`lib.training`): the run step only
-#: reports which cells raise, and chapter 5's full training would cost minutes per
-#: student. ``--full-run`` turns it off.
+#: Mini-batches per epoch of each training cell, frames of each animation and digits of
+#: each shift measurement (:mod:`lib.invariance`), when the run step runs a notebook (the
+#: quick run of :mod:`lib.training`): the run step only reports which cells raise, and
+#: chapter 5's full training would cost minutes per student, chapter 4's measurements
+#: over 1,000 digits ten seconds. ``--full-run`` turns it off.
 QUICK_RUN_STEPS = 2
 
 
@@ -1634,8 +1635,9 @@ def feedback_text(row, total, level, chapter):
                 f"{clean(row.notebook_run, 600)}."
                 + (
                     f" (In this run, training stops after {row.quick_run} mini-batches per "
-                    f"epoch and animations after {row.quick_run} frames: it only looks for "
-                    "cells that raise, and no score depends on it.)"
+                    f"epoch, animations after {row.quick_run} frames and shift measurements "
+                    f"after {row.quick_run} digits: it only looks for cells that raise, and "
+                    "no score depends on it.)"
                     if row.quick_run
                     else ""
                 )
@@ -1703,9 +1705,10 @@ def main(argv=None):
     parser.add_argument(
         "--full-run",
         action="store_true",
-        help="train fully and draw every animation frame when running each notebook "
-        f"(default: {QUICK_RUN_STEPS} mini-batches per epoch and {QUICK_RUN_STEPS} frames, "
-        "enough to see that the cells run)",
+        help="train fully, draw every animation frame and measure on every digit when "
+        f"running each notebook (default: {QUICK_RUN_STEPS} mini-batches per epoch, "
+        f"{QUICK_RUN_STEPS} frames and {QUICK_RUN_STEPS} digits, enough to see that the "
+        "cells run)",
     )
     parser.add_argument(
         "--weights",
