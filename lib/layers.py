@@ -25,8 +25,6 @@ from PyTorch's own FLOP counter, so that the book's counts are checked against P
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from lib._validation import as_array, as_int, as_pair, check_ndim
 from lib.shapes import _output_size, padding_sides
@@ -373,11 +371,17 @@ def torch_cost(module, input_shape):
 
     Examples
     --------
+    >>> import torch
     >>> torch_cost(torch.nn.Conv2d(1, 6, 5), (1, 32, 32))
     (156, 117600)
     >>> torch_cost(torch.nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False), (32, 56, 56))
     (288, 903168)
     """
+    # Imported here: the rest of this module is NumPy only, and the grader's processes
+    # that import it (through chapter 3's checkers) do not pay for loading torch.
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     if not isinstance(input_shape, tuple | list) or len(input_shape) != 3:

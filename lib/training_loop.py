@@ -47,6 +47,27 @@ def quick_run_steps():
     return int(value)
 
 
+def quick_run_count(count):
+    """How many of ``count`` items a measurement over a data set takes: all of them, or
+    in a quick run (:func:`quick_run_steps`) as many as its steps.
+
+    A quick run only shows that each cell runs (the grader's run step), so a measurement
+    that repeats one computation over a thousand digits does it over a few.
+
+    Examples
+    --------
+    >>> import os
+    >>> quick_run_count(1000)
+    1000
+    >>> os.environ[QUICK_RUN_ENV_VAR] = "2"
+    >>> quick_run_count(1000), quick_run_count(1)
+    (2, 1)
+    >>> del os.environ[QUICK_RUN_ENV_VAR]
+    """
+    steps = quick_run_steps()
+    return count if steps is None else min(count, steps)
+
+
 @dataclass
 class Evaluation:
     """What :func:`lib.training.evaluate` and :func:`lib.numpy_nn.evaluate` return."""

@@ -28,6 +28,26 @@ def test_check_and_grader_agree_and_are_right(chapter):
     assert not any(row.false_positive or row.false_negative for row in judged)
 
 
+@pytest.mark.parametrize("number", sorted(ANSWERS), ids=lambda n: f"ch{n}")
+def test_the_imports_the_check_step_keeps_are_enough_for_each_answer(number):
+    """The check step runs only the imports the answer cells read (grade.imports_needed,
+    which cuts ``from lib import conv2d, setup_notebook`` down to ``conv2d``): each answer
+    of the table, alone after only its own needed imports, gets the verdict it gets after
+    all the notebook's imports (on the public cases)."""
+    full, problems = prelude(number), []
+    for exercise, label, source, status, words in answers(number):
+        namespace = {"__name__": "__main__"}
+        exec("\n".join(grade.imports_needed(full, [source])), namespace)
+        exec(compile(source, f"<answer cell of {exercise.name}>", "exec"), namespace)
+        verdict = exercise.verdict(namespace[exercise.name], seed=None)
+        if verdict.status != status or words not in verdict.message:
+            problems.append(
+                f"ch{number} {exercise.name} [{label}]: expected {status} with {words!r}; "
+                f"after its needed imports only: {verdict.status}: {verdict.message!r}"
+            )
+    assert not problems, "\n".join(problems)
+
+
 def test_every_exercise_has_right_answers_in_several_forms_and_wrong_ones():
     """The table covers every checked exercise with at least two forms of a right answer
     and three wrong answers."""

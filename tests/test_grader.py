@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -531,10 +532,53 @@ def test_the_check_step_imports_only_what_the_answer_cells_read():
         "import torch.nn.functional as F",
         "from lib.exercises import chapter1 as ex",
     ]
+    # A statement that binds several names keeps those read: setup_notebook (torch and
+    # matplotlib) goes, conv2d stays; so do an alias and a dotted import's first name.
+    answers = ["def f(x, k):\n    return conv2d(x, k)", "g = lambda x: sp.fft.rfft(x)"]
+    assert grade.imports_needed(
+        ["from lib import conv2d, setup_notebook", "import scipy as sp, torch.nn as nn"], answers
+    ) == ["from lib import conv2d", "import scipy as sp"]
+    assert grade.imports_needed(["import torch.nn, os"], ["x = torch.nn"]) == ["import torch.nn"]
+    # The same statement again, for other answers: its parsed (cached) tree is unchanged.
+    assert grade.imports_needed(
+        ["from lib import conv2d, setup_notebook"], ["s = setup_notebook"]
+    ) == ["from lib import setup_notebook"]
     # Names reached indirectly, a star import, or a cell that cannot be parsed: keep all.
     assert grade.imports_needed(prelude, ["f = globals()['np']"]) == prelude
     assert grade.imports_needed(prelude, ["def f(:"]) == prelude
     assert grade.imports_needed(["from numpy import *"], ["x = 1"]) == ["from numpy import *"]
+
+
+HEAVY = ("torch", "matplotlib", "skimage")
+
+
+def _loaded_after(code):
+    """Which of :data:`HEAVY` a fresh Python has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("chapter", range(1, 7))
+def test_the_check_step_of_the_chapters_answers_loads_no_heavy_library(chapter):
+    """The solutions' answer cells, after the imports the check step keeps, load neither
+    torch nor matplotlib nor scikit-image: each would cost the check of every submission
+    a second or more (chapter 3's did, through ``setup_notebook``)."""
+    path = next((ROOT / "chapters").glob(f"{chapter:02d}_*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    cells = grade.answer_cells(nb, grade.chapter_exercises(chapter))
+    assert cells
+    sources = [source for _, source, _ in sorted(cells.values())]
+    prelude = grade.imports_needed(grade.imports_of(nb), sources)
+    assert _loaded_after("\n".join(prelude + sources)) == "[]"
+
+
+def test_the_checkers_of_chapters_1_to_5_load_without_torch():
+    """The grader imports a chapter's checkers once per class, and Gradescope's autograder
+    once per submission: only chapter 6's, whose references train, need torch."""
+    code = "\n".join(f"import lib.exercises.chapter{n}" for n in range(1, 6))
+    assert _loaded_after(code + "\nimport lib.layers") == "[]"
 
 
 def test_only_the_run_step_trains_briefly(sandbox, tmp_path):

@@ -391,3 +391,22 @@ def test_blur_lowers_the_high_frequency_share_and_bad_input_is_refused():
         high_frequency_share(np.ones((4, 4)))
     with pytest.raises(ValueError, match="all zeros"):
         high_frequency_share(np.zeros((1, 1, 4, 4)))
+
+
+def test_a_quick_run_measures_the_first_images_only(monkeypatch):
+    """The grader's run step (CONVBOOK_QUICK_RUN=2): the three measurements over a set of
+    images take its first 2, with the values they have in a full run."""
+    rng = np.random.default_rng(7)
+    images = rng.random((5, 10, 10))
+    measures = [
+        lambda x: shift_change(x, (0, 1), "max"),
+        lambda x: equivariance_error(x, (1, 2), "max"),
+        lambda x: aliasing_error(x, (1,), "avg", measure="norm"),
+    ]
+    full = [measure(images) for measure in measures]
+    monkeypatch.setenv("CONVBOOK_QUICK_RUN", "2")
+    for measure, expected in zip(measures, full, strict=True):
+        quick = measure(images)
+        assert quick.shape == (expected.shape[0], 2)
+        np.testing.assert_array_equal(quick, expected[:, :2])
+    assert edge_features(images).shape[0] == 5  # a computation on a batch: every image

@@ -104,10 +104,11 @@ LEVELS = ("bwrap-root", "bwrap-user", "unsandboxed")
 UNSANDBOXED_FLAG = "--unsandboxed"
 #: Where the two scripts of the sandbox are, inside it.
 GRADER_DIR = "/run/grader"
-#: Mini-batches per epoch of each training cell, and frames of each animation, when the
-#: run step runs a notebook (the quick run of :mod:`lib.training`): the run step only
-#: reports which cells raise, and chapter 5's full training would cost minutes per
-#: student. ``--full-run`` turns it off.
+#: Mini-batches per epoch of each training cell, frames of each animation and digits of
+#: each shift measurement (:mod:`lib.invariance`), when the run step runs a notebook (the
+#: quick run of :mod:`lib.training`): the run step only reports which cells raise, and
+#: chapter 5's full training would cost minutes per student, chapter 4's measurements
+#: over 1,000 digits ten seconds. ``--full-run`` turns it off.
 QUICK_RUN_STEPS = 2
 
 
@@ -818,28 +819,39 @@ _INDIRECT_NAMES = frozenset(
 )
 
 
-def _bound_names(statement):
-    """The names an import statement binds (None for ``from x import *``)."""
+def _needed_part(statement, read):
+    """The part of an import statement that binds a name in ``read``: the statement
+    itself, the same statement with fewer names (``from lib import conv2d, setup_notebook``
+    becomes ``from lib import conv2d`` when only ``conv2d`` is read), or None when it binds
+    none of them. A star import, or a statement that cannot be parsed, is kept whole."""
     tree = _parse(statement)
-    node = tree.body[0] if tree is not None and tree.body else None
+    node = tree.body[0] if tree is not None and len(tree.body) == 1 else None
     if not isinstance(node, ast.Import | ast.ImportFrom):
+        return statement
+    if any(alias.name == "*" for alias in node.names):
+        return statement
+    kept = [alias for alias in node.names if (alias.asname or alias.name.split(".")[0]) in read]
+    if not kept:
         return None
-    names = set()
-    for alias in node.names:
-        if alias.name == "*":
-            return None
-        names.add(alias.asname or alias.name.split(".")[0])
-    return names
+    if len(kept) == len(node.names):
+        return statement
+    # A copy with fewer names: _parse's tree is cached, and must stay as it was.
+    if isinstance(node, ast.Import):
+        return ast.unparse(ast.Import(names=kept))
+    return ast.unparse(ast.ImportFrom(module=node.module, names=kept, level=node.level))
 
 
 def imports_needed(prelude, answer_sources):
-    """The import statements of ``prelude`` that bind a name the answer cells read.
+    """The import statements of ``prelude`` that bind a name the answer cells read,
+    each cut down to those names.
 
     The check step runs only the answer cells, so it needs only the imports they use:
     skipping the others (torch, matplotlib, scikit-image, in most chapters) saves seconds
-    per submission. An import is kept when any name it binds is read anywhere in the
-    answer cells, function bodies included, where Python looks names up when they run;
-    every import is kept when a cell cannot be parsed or reaches names indirectly
+    per submission. An imported name is kept when it is read anywhere in the answer
+    cells, function bodies included, where Python looks names up when they run; a
+    statement that binds several names keeps only those (``setup_notebook``, which
+    imports torch and matplotlib, goes from ``from lib import conv2d, setup_notebook``);
+    every import is kept whole when a cell cannot be parsed or reaches names indirectly
     (``eval``, ``globals``, ...). An answer therefore finds each name the notebook gave
     it, as the notebook's own ``check()`` does.
 
@@ -849,6 +861,8 @@ def imports_needed(prelude, answer_sources):
     ['import numpy as np']
     >>> imports_needed(["import numpy as np", "import torch"], ["f = eval('torch')"])
     ['import numpy as np', 'import torch']
+    >>> imports_needed(["from lib import conv2d, pad2d, setup_notebook"], ["g = conv2d"])
+    ['from lib import conv2d']
     """
     read = set()
     for source in answer_sources:
@@ -858,12 +872,8 @@ def imports_needed(prelude, answer_sources):
         read |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     if read & _INDIRECT_NAMES:
         return list(prelude)
-    kept = []
-    for statement in prelude:
-        bound = _bound_names(statement)
-        if bound is None or bound & read:
-            kept.append(statement)
-    return kept
+    kept = [_needed_part(statement, read) for statement in prelude]
+    return [statement for statement in kept if statement is not None]
 
 
 # --- grading ----------------------------------------------------------------------------------
@@ -1625,8 +1635,9 @@ def feedback_text(row, total, level, chapter):
                 f"{clean(row.notebook_run, 600)}."
                 + (
                     f" (In this run, training stops after {row.quick_run} mini-batches per "
-                    f"epoch and animations after {row.quick_run} frames: it only looks for "
-                    "cells that raise, and no score depends on it.)"
+                    f"epoch, animations after {row.quick_run} frames and shift measurements "
+                    f"after {row.quick_run} digits: it only looks for cells that raise, and "
+                    "no score depends on it.)"
                     if row.quick_run
                     else ""
                 )
@@ -1694,9 +1705,10 @@ def main(argv=None):
     parser.add_argument(
         "--full-run",
         action="store_true",
-        help="train fully and draw every animation frame when running each notebook "
-        f"(default: {QUICK_RUN_STEPS} mini-batches per epoch and {QUICK_RUN_STEPS} frames, "
-        "enough to see that the cells run)",
+        help="train fully, draw every animation frame and measure on every digit when "
+        f"running each notebook (default: {QUICK_RUN_STEPS} mini-batches per epoch, "
+        f"{QUICK_RUN_STEPS} frames and {QUICK_RUN_STEPS} digits, enough to see that the "
+        "cells run)",
     )
     parser.add_argument(
         "--weights",

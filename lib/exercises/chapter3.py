@@ -13,7 +13,7 @@ In the chapter::
 
 Each exercise also has ``hint()`` (one more hint per call) and ``solution()``. The
 references are :func:`lib.conv2d` (tested against PyTorch), :func:`lib.layers.conv2d_cost`
-and :func:`lib.models.c3_connections`.
+and :func:`lib.lenet5_design.c3_connections`.
 
 Examples
 --------
@@ -42,7 +42,7 @@ from lib.exercises.checker import (
 )
 from lib.exercises.data import MULTIPLY_ADDS_LAYER, PARAMETERS_LAYER, WEIGHT_LAYER
 from lib.layers import conv2d_cost
-from lib.models import c3_connections
+from lib.lenet5_design import c3_connections
 
 # --- the by-hand exercises --------------------------------------------------------------------
 

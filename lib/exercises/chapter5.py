@@ -12,7 +12,7 @@ In the chapter::
     ex.rbf_distances.check(rbf_distances)              # the RBF output layer
 
 Each exercise also has ``hint()`` (one more hint per call) and ``solution()``. The
-references are lib's: :func:`lib.output_size`, :func:`lib.models.c3_connections` and
+references are lib's: :func:`lib.output_size`, :func:`lib.lenet5_design.c3_connections` and
 the layers of :mod:`lib.models`, which the tests check against PyTorch.
 
 Examples
@@ -37,7 +37,7 @@ from lib.exercises.checker import (
     type_name,
 )
 from lib.exercises.data import SHAPES_INPUT
-from lib.models import TANH_AMPLITUDE, TANH_SLOPE, c3_connections, digit_prototypes
+from lib.lenet5_design import TANH_AMPLITUDE, TANH_SLOPE, c3_connections, digit_prototypes
 from lib.shapes import output_size
 
 # --- shapes_36 ------------------------------------------------------------------------------
