@@ -10,7 +10,7 @@ expects. ``make agreement-table`` prints the same runs as a table.
 
 import pytest
 from agreement_answers import ANSWERS  # tests/ is on the path
-from agreement_runs import judge_chapter
+from agreement_runs import answers, grade, judge_chapter, prelude
 
 from lib.exercises import chapter_exercises
 
