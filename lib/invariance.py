@@ -624,7 +624,9 @@ def aliasing_error(
     return np.stack(errors)
 
 
-def stacked_features(images, pooling="max", *, layers=2, kernel_size=2, stride=None, dilate=False):
+def stacked_features(
+    images, pooling="max", *, layers=2, kernel_size=2, stride=None, dilate=False, between=None
+):
     """Edge maps pooled by several poolings in a row, all with the same window and stride.
 
     ``edge_features(images)`` (no pooling), then ``layers`` max or average poolings of
@@ -638,7 +640,17 @@ def stacked_features(images, pooling="max", *, layers=2, kernel_size=2, stride=N
     stride 1, and each one's window is dilated by the product of the strides before it,
     so that it reads the input pixels it would read after the subsamplings, at every
     position; nothing is subsampled (two 2x2 max windows, the second dilated by 2, are
-    one 4x4 max filter). Max pooling only: PyTorch's average pooling has no dilation.
+    one 4x4 max filter). Max pooling only: PyTorch's average pooling has no dilation;
+    but a 2x2 average filter followed by one dilated by 2 is exactly one 4x4 average
+    filter, ``edge_features(images, "avg", kernel_size=4, stride=1)``, which serves as
+    that control. With stride 1 the average pair is no plain 3x3 average either: it is
+    the centre-weighted filter [1, 2, 1] x [1, 2, 1] / 16, :data:`BLUR_KERNEL`.
+
+    ``between`` puts a convolution and a ReLU between consecutive poolings, as in
+    LeNet-5, where a convolution sits between S2 and S4: ``relu(conv2d(maps, between,
+    padding))`` with the padding that keeps the size. With ``dilate=True`` the
+    convolution is dilated by the product of the strides before it too, so that it reads
+    what it would read after the subsamplings.
 
     Parameters
     ----------
@@ -654,6 +666,9 @@ def stacked_features(images, pooling="max", *, layers=2, kernel_size=2, stride=N
         Each pooling's stride. Default None: ``kernel_size``.
     dilate : bool, optional
         Dilate instead of subsampling, as above. Default False.
+    between : array_like, optional
+        The kernels of the convolution between two poolings, (4, 4, kH, kW) with kH and
+        kW odd (four edge maps in, four maps out). Default None: nothing between.
 
     Returns
     -------
@@ -663,8 +678,8 @@ def stacked_features(images, pooling="max", *, layers=2, kernel_size=2, stride=N
     Raises
     ------
     ValueError
-        If ``images`` has the wrong shape, ``pooling`` is not ``"max"`` or ``"avg"``, or
-        ``dilate`` is asked for average pooling.
+        If ``images`` or ``between`` has the wrong shape, ``pooling`` is not ``"max"``
+        or ``"avg"``, or ``dilate`` is asked for average pooling.
 
     Examples
     --------
@@ -678,6 +693,21 @@ def stacked_features(images, pooling="max", *, layers=2, kernel_size=2, stride=N
     >>> filtered = edge_features(images, "max", kernel_size=4, stride=1)
     >>> bool(np.array_equal(stacked_features(images, dilate=True), filtered))
     True
+
+    The stride-1 average pair is the binomial blur (inside the border, where the blur's
+    zero padding does not reach):
+
+    >>> blurred = blur_subsample(edge_features(images), stride=1)[..., 1:-1, 1:-1]
+    >>> bool(np.allclose(stacked_features(images, "avg", stride=1), blurred))
+    True
+
+    A convolution between: the identity kernel changes nothing (the maps are already
+    non-negative, so the ReLU keeps them).
+
+    >>> identity = np.zeros((4, 4, 3, 3))
+    >>> identity[range(4), range(4), 1, 1] = 1.0
+    >>> bool(np.allclose(stacked_features(images, between=identity), twice))
+    True
     """
     check_choice(pooling, "pooling", ("max", "avg"))
     layers = as_int(layers, "layers", minimum=1)
@@ -687,8 +717,26 @@ def stacked_features(images, pooling="max", *, layers=2, kernel_size=2, stride=N
         raise TypeError(f"dilate must be True or False, got {dilate!r}")
     if dilate and pooling != "max":
         raise ValueError("dilate=True needs pooling='max': average pooling has no dilation")
+    channels = EDGE_KERNELS.shape[0]
+    if between is not None:
+        between = as_array(between, "between").astype(np.float64)
+        check_ndim(between, "between", {4: "(C, C, kH, kW)"})
+        if (
+            between.shape[:2] != (channels, channels)
+            or between.shape[2] % 2 == 0
+            or between.shape[3] % 2 == 0
+        ):
+            raise ValueError(
+                f"between must have shape ({channels}, {channels}, kH, kW) with kH and kW "
+                f"odd (the {channels} edge maps in and out), got {between.shape}"
+            )
     maps = edge_features(images)
     for layer in range(layers):
+        if between is not None and layer > 0:
+            # Dilated like the pooling that follows: the product of the strides before it.
+            dilation = stride**layer if dilate else 1
+            padding = (between.shape[2] // 2 * dilation, between.shape[3] // 2 * dilation)
+            maps = np.maximum(conv2d(maps, between, padding=padding, dilation=dilation), 0.0)
         if dilate:
             maps = max_pool2d(maps, kernel_size, stride=1, dilation=stride**layer)
         elif pooling == "max":
@@ -709,6 +757,7 @@ def stacked_shift_change(
     dilate=False,
     axis="x",
     margin=None,
+    between=None,
 ):
     """The relative change of :func:`stacked_features` when the images move.
 
@@ -724,7 +773,7 @@ def stacked_shift_change(
     ----------
     images, shifts, axis, margin
         As for :func:`shift_change`.
-    pooling, layers, kernel_size, stride, dilate
+    pooling, layers, kernel_size, stride, dilate, between
         As for :func:`stacked_features`.
 
     Returns
@@ -762,6 +811,7 @@ def stacked_shift_change(
         "kernel_size": kernel_size,
         "stride": stride,
         "dilate": dilate,
+        "between": between,
     }
     reference = stacked_features(framed, **options)
     changes = []

@@ -410,3 +410,68 @@ def test_a_quick_run_measures_the_first_images_only(monkeypatch):
         assert quick.shape == (expected.shape[0], 2)
         np.testing.assert_array_equal(quick, expected[:, :2])
     assert edge_features(images).shape[0] == 5  # a computation on a batch: every image
+
+
+def torch_stacked_between(images, stride, dilate, between):
+    """Two 2x2 max poolings with conv2d + ReLU between them, in PyTorch."""
+    maps = torch.from_numpy(torch_features(images, "none"))
+    weight = torch.from_numpy(between)
+    maps = F.max_pool2d(maps, 2, stride=1 if dilate else stride)
+    dilation = stride if dilate else 1
+    maps = F.relu(F.conv2d(maps, weight, padding=dilation, dilation=dilation))
+    if dilate:
+        return F.max_pool2d(maps, 2, stride=1, dilation=stride).numpy()
+    return F.max_pool2d(maps, 2, stride=stride).numpy()
+
+
+@pytest.mark.parametrize(("stride", "dilate"), [(2, False), (1, False), (2, True)])
+def test_stacked_features_with_a_convolution_between_match_torch(stride, dilate):
+    rng = np.random.default_rng(stride + dilate)
+    images = rng.random((2, 17, 18))
+    between = rng.standard_normal((4, 4, 3, 3))
+    ours = stacked_features(images, stride=stride, dilate=dilate, between=between)
+    expected = torch_stacked_between(images, stride, dilate, between)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), size=st.integers(4, 10))
+def test_dilated_stack_with_a_convolution_between_is_the_strided_one_unsubsampled(seed, size):
+    """On images framed by zeros, the dilated pair (convolution dilated too) read every
+    4th position is the subsampled pair: same reach, no subsampling."""
+    rng = np.random.default_rng(seed)
+    images = np.pad(rng.random((2, size, size)), 6)[2:-2]
+    between = rng.standard_normal((4, 4, 3, 3))
+    strided = stacked_features(images, between=between)
+    dilated = stacked_features(images, dilate=True, between=between)[..., ::4, ::4]
+    rows, cols = strided.shape[-2:]
+    np.testing.assert_allclose(dilated[..., :rows, :cols], strided, rtol=1e-10, atol=1e-12)
+
+
+def test_a_dilated_average_pair_is_one_4x4_average_filter():
+    """The control chapter 4 prints for average pooling: a 2x2 average filter, then one
+    dilated by 2 (a depthwise PyTorch convolution, as average pooling has no dilation),
+    is exactly one 4x4 average filter; the stride-1 pair is the binomial blur."""
+    images = np.random.default_rng(3).random((2, 15, 16))
+    maps = torch.from_numpy(torch_features(images, "none"))
+    first = F.avg_pool2d(maps, 2, stride=1)
+    box = torch.full((4, 1, 2, 2), 0.25, dtype=torch.float64)
+    dilated = F.conv2d(first, box, dilation=2, groups=4).numpy()
+    np.testing.assert_allclose(
+        dilated, edge_features(images, "avg", kernel_size=4, stride=1), rtol=1e-12
+    )
+    paired = stacked_features(images, "avg", stride=1)
+    blurred = blur_subsample(edge_features(images), stride=1)[..., 1:-1, 1:-1]
+    np.testing.assert_allclose(paired, blurred, rtol=1e-12)
+    plain = edge_features(images, "avg", kernel_size=3, stride=1)
+    assert not np.allclose(paired, plain)
+
+
+def test_stacked_features_refuse_a_bad_convolution_between_by_name():
+    with pytest.raises(ValueError, match="between"):
+        stacked_features(np.ones((1, 8, 8)), between=np.ones((4, 4, 2, 2)))
+    with pytest.raises(ValueError, match="between"):
+        stacked_features(np.ones((1, 8, 8)), between=np.ones((3, 4, 3, 3)))
+    with pytest.raises(ValueError, match="between"):
+        stacked_features(np.ones((1, 8, 8)), between=np.ones((4, 4, 3)))
