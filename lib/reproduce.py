@@ -22,9 +22,10 @@ diagonal Levenberg-Marquardt, one pattern at a time, with a step size lowered by
 for LeNet-5 (section III-D). Here, Adam on mini-batches with a cosine learning-rate
 schedule reaches errors like the paper's in 12 and 20 epochs, and distortions are drawn
 afresh for every batch. Each file records the seconds of every epoch. The stored runs ran
-on 2 cores shared with other jobs: seed 0 (two torch threads) took 17 and 11 minutes,
-with its fastest epochs at 6.8 and 6.6 s, so about 4 minutes for the two runs when the
-cores are free; seeds 1 and 2 (one thread each, side by side) took 21 and 32 minutes.
+on 2 cores shared with other jobs: the plain runs took 17 (seed 0, two torch threads) and
+21 minutes (seeds 1 and 2, one thread each), the distorted ones 7.5 to 12 minutes (one
+thread each); the plain run's fastest epoch took 6.8 s, so about 4 minutes for the two
+runs of a seed when the cores are free.
 
 With ``--engine numpy`` the network is :class:`lib.numpy_nn.LeNet5` and the whole
 training loop is NumPy (:func:`lib.numpy_nn.train`: the book's own convolution, its
@@ -505,7 +506,7 @@ def run(
     ``touch_test=False``: its runs are judged on the held-out digits alone, and their
     records carry no test error.
     """
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     (x_fit, y_fit), validation, test = _digits(data_dir, touch_test)
     torch.manual_seed(seed)
     model = LeNet5(loss_j=loss_j)
@@ -533,6 +534,7 @@ def run(
         ranges, epochs, batch_size, lr, seed, history, result, len(y_fit),
         len(validation[1]), time.perf_counter() - started, training,
         test_labels=test[1] if touch_test else None,
+        cpu_seconds=time.process_time() - cpu_started,
     )  # fmt: skip
 
 
@@ -544,7 +546,7 @@ def run_numpy(
     return the results as a JSON-ready dict, as :func:`run` does."""
     from lib import numpy_nn as nnp
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     (x_fit, y_fit), validation, (x_test, test_labels) = _digits(data_dir)
     model = nnp.LeNet5(seed=seed)
     ranges = scaled_distortions(distortion_scale) if distortions else None
@@ -571,17 +573,20 @@ def run_numpy(
     return _record(
         ranges, epochs, batch_size, lr, seed, history,
         result, len(y_fit), len(validation[1]), time.perf_counter() - started, training,
-        test_labels=test_labels,
+        test_labels=test_labels, cpu_seconds=time.process_time() - cpu_started,
     )  # fmt: skip
 
 
 def _record(
     distortions, epochs, batch_size, lr, seed, history, result, fit, held, seconds, training,
-    test_labels=None,
+    test_labels=None, cpu_seconds=None,
 ):  # fmt: skip
     """A run's results as a JSON-ready dict; ``distortions`` is the ranges used (or
     None), ``result`` the test evaluation (None for a run that never touched them), whose
-    ``test_labels`` say which test digits it got wrong (for :func:`mcnemar`)."""
+    ``test_labels`` say which test digits it got wrong (for :func:`mcnemar`);
+    ``cpu_seconds`` the processor time of this run alone (default: the process's)."""
+    if cpu_seconds is None:
+        cpu_seconds = time.process_time()
     name = "distortions" if distortions else "plain"
     if result is None:
         test = {"test_error_percent": None, "test_errors": "not measured (settings check)"}
@@ -611,9 +616,10 @@ def _record(
         "training_digits": fit,
         "validation_digits": held,
         "seconds_total": round(seconds, 1),
-        # Processor time of this process (all its threads): what the run cost, even on a
-        # machine that other jobs were sharing.
-        "cpu_seconds_total": round(time.process_time(), 1),
+        # Processor time of this run (all its threads): what the run cost, even on a
+        # machine that other jobs were sharing. (Runs before 2026-12-06 12:00 UTC stored
+        # the whole process's time, which is the same for one run per process.)
+        "cpu_seconds_total": round(cpu_seconds, 1),
         "seconds_per_epoch": [round(s, 1) for s in history["seconds"]],
         "curves": {
             "train_loss": [round(v, 5) for v in history["loss"]],

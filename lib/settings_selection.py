@@ -27,6 +27,8 @@ file exists is not run again (``--rerun`` forces it), so an interrupted check re
 import argparse
 import json
 import math
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -130,14 +132,19 @@ def settings_of(kind, setting, value):
     return settings
 
 
-def run_candidate(kind, setting, value, folder=None, progress=True, data_dir=None):
-    """Train one candidate (test digits untouched) and write its file; return the run."""
+def run_candidate(
+    kind, setting, value, folder=None, progress=True, data_dir=None, command=None
+):  # fmt: skip
+    """Train one candidate (test digits untouched) and write its file; return the run.
+    ``command`` is what to record as the run's command (:func:`main` gives its own)."""
     settings = settings_of(kind, setting, value)
     result = reproduce.run(
         kind == "distortions", seed=0, progress=progress, data_dir=data_dir,
         touch_test=False, **settings,
     )  # fmt: skip
     result["selection"] = {"kind": kind, "setting": setting, "value": value}
+    if command is not None:
+        result["command"] = command
     path = run_file(kind, setting, value, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
@@ -289,7 +296,11 @@ def main(argv=None):
         for kind, setting, value in candidate_runs(args.kind):
             if run_file(kind, setting, value).exists() and not args.rerun:
                 continue
-            run = run_candidate(kind, setting, value, progress=not args.no_progress)
+            arguments = shlex.join(sys.argv[1:] if argv is None else argv)
+            command = f"python -m lib.settings_selection {arguments}".strip()
+            run = run_candidate(
+                kind, setting, value, progress=not args.no_progress, command=command
+            )
             print(f"{kind}, {setting} = {value:g}: held-out {held_out_error(run):.2f} %, "
                   f"{run['seconds_total'] / 60:.1f} min")  # fmt: skip
     report = summary()
