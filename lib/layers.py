@@ -462,8 +462,12 @@ def merge_convolutions(weight1, weight2, bias1=None, bias2=None):
         biases.append(bias)
     bias1, bias2 = biases
     size = tuple(a + b - 1 for a, b in zip(weight1.shape[2:], weight2.shape[2:], strict=True))
-    # Integers in 64 bits, as conv2d sums them: int8 weights would wrap around.
+    # Integers in 64 bits, as conv2d sums them: int8 weights would wrap around. Every
+    # array is converted first, so that no sum mixes int64 and uint64 (NumPy makes that
+    # float64, which cannot be added in place to an integer array): two uint8 weights
+    # with the default int biases are summed in int64.
     dtype = _result_dtype(weight1, weight2, bias1, bias2)
+    weight1, weight2, bias1, bias2 = (a.astype(dtype) for a in (weight1, weight2, bias1, bias2))
     weight = np.zeros((out_channels, channels, *size), dtype=dtype)
     for o in range(out_channels):
         for c in range(channels):

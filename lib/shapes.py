@@ -212,9 +212,12 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     TensorFlow/Keras both do. They differ on strides: PyTorch refuses ``padding="same"``
     with a stride above 1, while TensorFlow pads
     ``max((ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0)`` in total, which depends on ``n``.
-    TensorFlow takes a stride above 1 or a dilation above 1, never both ("output striding
-    is not supported for atrous convolutions", in ``tf.nn.convolution``'s documentation;
-    Keras' ``Conv2D`` refuses the pair too), so the "tensorflow" convention refuses it.
+    Two of TensorFlow's front ends refuse a stride above 1 together with a dilation above 1:
+    ``tf.nn.convolution`` ("output striding is not supported for atrous convolutions", its
+    documentation) and Keras' ``Conv2D`` ("Specifying any stride value != 1 is
+    incompatible with specifying any dilation_rate value != 1"). The "tensorflow"
+    convention follows them and refuses the pair; what lower-level ops such as
+    ``tf.nn.conv2d`` do with it is not checked here.
 
     Parameters
     ----------
@@ -239,7 +242,7 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     ValueError
         If an argument is below 1, ``convention`` is unknown, the convention is
         "torch" and ``stride`` is above 1, or it is "tensorflow" and both ``stride`` and
-        ``dilation`` are above 1.
+        ``dilation`` are above 1 (as ``tf.nn.convolution`` and Keras' ``Conv2D`` refuse).
 
     Examples
     --------
@@ -258,8 +261,8 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
     >>> same_padding(8, 3, stride=2, dilation=2, convention="tensorflow")
     Traceback (most recent call last):
     ...
-    ValueError: convention='tensorflow' takes stride > 1 or dilation > 1, not both ("output
-    striding is not supported for atrous convolutions"); got stride 2 and dilation 2
+    ValueError: convention='tensorflow' follows tf.nn.convolution and Keras' Conv2D, which
+    refuse stride > 1 together with dilation > 1; got stride 2 and dilation 2
     """
     n = as_int(n, "n", minimum=1)
     kernel_size = as_int(kernel_size, "kernel_size", minimum=1)
@@ -272,8 +275,8 @@ def same_padding(n, kernel_size, stride=1, dilation=1, *, convention="torch"):
         )
     if convention == "tensorflow" and stride > 1 and dilation > 1:
         raise ValueError(
-            "convention='tensorflow' takes stride > 1 or dilation > 1, not both (\"output "
-            'striding is not supported for atrous convolutions"); '
+            "convention='tensorflow' follows tf.nn.convolution and Keras' Conv2D, which "
+            "refuse stride > 1 together with dilation > 1; "
             f"got stride {stride} and dilation {dilation}"
         )
     span = dilation * (kernel_size - 1) + 1

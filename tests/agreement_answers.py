@@ -64,13 +64,19 @@ def correlate_same(image, kernel):
 """
 
 
-def _same(pad="((kh // 2, kh // 2), (kw // 2, kw // 2))", mode="", dtype=None, widen=True):
+def _same(
+    pad="((kh // 2, kh // 2), (kw // 2, kw // 2))", mode="", dtype=None, widen=True, prepare=None
+):
     return _SAME.format(
         pad=pad,
         mode=mode,
         dtype=dtype or "np.result_type(image, kernel)",
-        prepare=_WIDEN if widen else "pass",
+        prepare=prepare or (_WIDEN if widen else "pass"),
     )
+
+
+#: Every input converted to int64, the float ones too (a misreading of the rule).
+_ALL_INT64 = "image, kernel = image.astype(np.int64), kernel.astype(np.int64)"
 
 
 _SOBEL = """
@@ -248,6 +254,18 @@ def cross_correlate2d(image, kernel):
             "Output in the image's dtype",
         ),
         (
+            "int64 first, then the image's dtype",
+            _loops("cross_correlate2d", dtype="image.dtype"),
+            BAD,
+            "Float results stored as integers",
+        ),
+        (
+            "every input in int64, floats too",
+            _loops("cross_correlate2d", prepare=_ALL_INT64, widen=False),
+            BAD,
+            "Float results stored as integers",
+        ),
+        (
             "floats for integers",
             _loops("cross_correlate2d", dtype="float"),
             BAD,
@@ -374,6 +392,22 @@ def convolve2d_true(image, kernel):
             "Output in the image's dtype",
         ),
         (
+            "int64 first, then the image's dtype",
+            _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]", dtype="image.dtype"),
+            BAD,
+            "Float results stored as integers",
+        ),
+        (
+            "every input in int64, floats too",
+            _loops(
+                "convolve2d_true",
+                prepare=_ALL_INT64 + "\n    kernel = kernel[::-1, ::-1]",
+                widen=False,
+            ),
+            BAD,
+            "Float results stored as integers",
+        ),
+        (
             "floats for integers",
             _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]", dtype="float"),
             BAD,
@@ -424,6 +458,18 @@ def correlate_same(image, kernel):
             _same(dtype="image.dtype", widen=False),
             BAD,
             "Output in the image's dtype",
+        ),
+        (
+            "int64 first, then the image's dtype",
+            _same(dtype="image.dtype"),
+            BAD,
+            "Float results stored as integers",
+        ),
+        (
+            "every input in int64, floats too",
+            _same(prepare=_ALL_INT64),
+            BAD,
+            "Float results stored as integers",
         ),
         ("floats for integers", _same(dtype="float"), BAD, "integer inputs give integers"),
     ],

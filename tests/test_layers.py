@@ -276,6 +276,35 @@ def test_merge_convolutions_sums_int8_weights_exactly():
     assert np.abs(w).max() > 127  # int8 could not have held the merged weights
 
 
+@pytest.mark.parametrize("with_biases", [False, True])
+def test_merge_convolutions_sums_uint8_weights_in_int64(with_biases):
+    """Two uint8 weights (a photograph's crops, say): convolve2d gives uint64, the default
+    biases are int64, and NumPy mixes the two into float64. Every array is converted to
+    int64 first, and the merge agrees with two torch layers in int64, with the reviewer's
+    200 * 3 weights (600 in each merged tap: 200 * 3 would wrap in uint8) and random ones."""
+    rng = np.random.default_rng(7)
+    pairs = [
+        (np.full((1, 1, 3, 3), 200, np.uint8), np.full((1, 1, 3, 3), 3, np.uint8)),
+        (
+            rng.integers(0, 256, size=(3, 2, 3, 3)).astype(np.uint8),
+            rng.integers(0, 256, size=(2, 3, 2, 2)).astype(np.uint8),
+        ),
+    ]
+    for w1, w2 in pairs:
+        b1 = rng.integers(-50, 50, size=w1.shape[0]) if with_biases else None
+        b2 = rng.integers(-50, 50, size=w2.shape[0]) if with_biases else None
+        w, b = merge_convolutions(w1, w2, b1, b2)
+        assert w.dtype == b.dtype == np.int64
+        x = torch.from_numpy(rng.integers(0, 256, size=(1, w1.shape[1], 8, 8)))
+        wide = [
+            None if a is None else torch.from_numpy(a.astype(np.int64)) for a in (w1, b1, w2, b2)
+        ]
+        two_layers = F.conv2d(F.conv2d(x, wide[0], wide[1]), wide[2], wide[3])
+        one_layer = F.conv2d(x, torch.from_numpy(w), torch.from_numpy(b))
+        assert torch.equal(one_layer, two_layers)
+    assert w.max() > 255  # uint8 could not have held the merged weights
+
+
 def test_merge_convolutions_checks_the_channels():
     with pytest.raises(ValueError, match="weight2 must read the 4 channels"):
         merge_convolutions(np.zeros((4, 1, 3, 3)), np.zeros((2, 3, 3, 3)))

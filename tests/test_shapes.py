@@ -193,8 +193,8 @@ def test_same_padding_torch_matches_torch(n, kernel_size, dilation):
 )
 def test_same_padding_tensorflow_gives_ceil_n_over_s(n, kernel_size, stride, dilation):
     """TensorFlow's documented rule: out = ceil(n / s), the extra pixel at the end."""
-    if stride > 1 and dilation > 1:  # TensorFlow refuses the pair: see the next test
-        with pytest.raises(ValueError, match="stride > 1 or dilation > 1, not both"):
+    if stride > 1 and dilation > 1:  # tf.nn.convolution and Keras refuse it: see below
+        with pytest.raises(ValueError, match="refuse stride > 1 together with dilation > 1"):
             same_padding(n, kernel_size, stride, dilation, convention="tensorflow")
         return
     before, after = same_padding(n, kernel_size, stride, dilation, convention="tensorflow")
@@ -219,10 +219,12 @@ def test_same_padding_refuses():
 
 
 def test_same_padding_tensorflow_refuses_a_stride_with_a_dilation():
-    """As tf.nn.convolution and Keras' Conv2D do: "output striding is not supported for
-    atrous convolutions". Either alone is accepted."""
-    message = r"convention='tensorflow' takes stride > 1 or dilation > 1, not both .*" + (
-        "got stride 2 and dilation 2"
+    """As tf.nn.convolution and Keras' Conv2D do ("output striding is not supported for
+    atrous convolutions"); the message names those two, not TensorFlow as a whole. Either
+    alone is accepted."""
+    message = (
+        r"convention='tensorflow' follows tf\.nn\.convolution and Keras' Conv2D, which "
+        r"refuse stride > 1 together with dilation > 1; got stride 2 and dilation 2"
     )
     with pytest.raises(ValueError, match=message):
         same_padding(8, 3, stride=2, dilation=2, convention="tensorflow")

@@ -76,9 +76,9 @@ def _photo_cases(rng, hidden):
     edge kernel and with a uint8 crop of the photograph as the kernel (template
     matching): an output in the image's dtype truncates the first and wraps the negative
     values of the second (-5 becomes 251); in the third, np.result_type(image, kernel)
-    is uint8 itself, so products and sums wrap (200 * 3 gives 88). (No int8 case: there
-    np.sum gives int64, and storing a sum out of int8's range raises an OverflowError,
-    which the student sees without a checker.)"""
+    is uint8 itself, so products and sums wrap (200 * 3 gives 88). (No int8 case: int8
+    products wrap too, before any sum, and ``_wraps`` would recognise both outputs, but
+    the photograph is uint8 and the uint8 crop already shows the mistake.)"""
     blur, edge = np.full((3, 3), 1 / 9), np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
     if hidden:  # kernels of the same kinds: positive floats, integers of both signs
         blur = rng.uniform(0.05, 0.3, size=(3, 3)).round(3)
@@ -256,8 +256,9 @@ def _in_image_dtype(output, image, kernel):
 
 #: The rule the exercises ask for, in the words of the diagnoses.
 _DTYPE_RULE = (
-    "Compute integers in int64 (convert with image.astype(np.int64) and "
-    "kernel.astype(np.int64)), and floats in np.result_type(image, kernel)."
+    "Compute integers in int64 (convert the integer arrays, not float ones, with "
+    "image.astype(np.int64) and kernel.astype(np.int64)), and floats in "
+    "np.result_type(image, kernel)."
 )
 
 IMAGE_DTYPE = Mistake(
@@ -267,6 +268,40 @@ IMAGE_DTYPE = Mistake(
     f"(-5 becomes 251). {_DTYPE_RULE}",
     test=_in_image_dtype,
 )
+
+
+def _floats_as_integers(prepare):
+    """The mistake of an integer output where the right one is float: the integer inputs
+    converted to int64 first, then the output made with dtype=image.dtype (int64 by then),
+    which cuts a float kernel's results to whole numbers; or every input converted to
+    int64, floats included, which cuts the float kernel or image itself. Both outputs are
+    recognised. ``prepare`` as for :func:`_wraps`."""
+
+    def test(output, image, kernel):
+        exact = conv2d(*prepare(image, kernel))
+        if exact.dtype.kind != "f":
+            raise ValueError("the right output holds integers here")
+        if array_problem(output, exact) is None:
+            raise ValueError("the output is right on this case")
+        if not isinstance(output, np.ndarray) or output.dtype.kind not in "iu":
+            return False
+        if output.shape != exact.shape:
+            return False
+        as_int64 = conv2d(*prepare(image.astype(np.int64), kernel.astype(np.int64)))
+        # Cut to whole numbers: each within 1 of the exact result. A sum that is a whole
+        # number (126) may come out as 125.99999 in another order of additions, and be cut
+        # to 125: hence the small margin above 1.
+        cut = np.abs(output - exact) <= 1 + 1e-9 * np.maximum(1, np.abs(exact))
+        return bool(np.all(cut)) or same_values(output, as_int64)
+
+    return Mistake(
+        "float results stored as integers",
+        "your output holds integers where the results have fractions (a float kernel "
+        "or image): they were cut to whole numbers. Convert only the integer arrays to "
+        "int64, and make the output in np.result_type of the converted arrays, which is "
+        "float64 when the kernel or the image is float.",
+        test=test,
+    )
 
 
 def _wraps(prepare):
@@ -499,6 +534,7 @@ cross_correlate2d = FunctionExercise(
     mistakes=[
         IMAGE_DTYPE,
         _wraps(lambda image, kernel: (image, kernel)),
+        _floats_as_integers(lambda image, kernel: (image, kernel)),
         Mistake(
             "kernel flipped",
             "your function computes true convolution, which turns the kernel by 180 "
@@ -571,6 +607,7 @@ convolve2d_true = FunctionExercise(
     mistakes=[
         IMAGE_DTYPE,
         _wraps(lambda image, kernel: (image, kernel[::-1, ::-1])),
+        _floats_as_integers(lambda image, kernel: (image, kernel[::-1, ::-1])),
         Mistake(
             "kernel not flipped",
             "this is cross-correlation. True convolution turns the kernel by 180 degrees "
@@ -644,6 +681,12 @@ def _padded(sides, mode="zeros"):
 
 _SAME_RULE = "'same' output has the input's shape"
 
+
+def _pad_half(image, kernel):
+    """The zero-padded image and the kernel whose valid cross-correlation is 'same'."""
+    return np.pad(image, ((kernel.shape[0] // 2,) * 2, (kernel.shape[1] // 2,) * 2)), kernel
+
+
 correlate_same = FunctionExercise(
     "correlate_same",
     "ch1-ex-correlate-same",
@@ -653,12 +696,8 @@ correlate_same = FunctionExercise(
     problem=_shape_problem(_SAME_RULE),
     mistakes=[
         IMAGE_DTYPE,
-        _wraps(
-            lambda image, kernel: (
-                np.pad(image, ((kernel.shape[0] // 2,) * 2, (kernel.shape[1] // 2,) * 2)),
-                kernel,
-            )
-        ),
+        _wraps(_pad_half),
+        _floats_as_integers(_pad_half),
         Mistake(
             "no padding",
             "this is the valid output. Pad (kH - 1) / 2 rows of zeros above and below, and "
