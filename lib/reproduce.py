@@ -13,7 +13,8 @@ per-epoch curves are measured on, and on which any setting is to be chosen. The 
 test digits are touched once per run, after the last epoch (not the best epoch: picking
 an epoch by its test error would be training on the test set). It writes (or updates) its
 entry in ``results/lenet5_mnist.json``: the test error and which test digits it got wrong
-(two runs are compared on them by :func:`mcnemar`), the per-epoch curves, the time, the
+(two runs are compared on them by :func:`mcnemar`; runs made before 2026-12-06 noon UTC
+do not record them), the per-epoch curves, the time, the
 machine, the versions, the seed and the command.
 
 How it differs from the paper's training, and why: the paper made 20 passes of stochastic
