@@ -13,9 +13,9 @@ per-epoch curves are measured on, and on which any setting is to be chosen. The 
 test digits are touched once per run, after the last epoch (not the best epoch: picking
 an epoch by its test error would be training on the test set). It writes (or updates) its
 entry in ``results/lenet5_mnist.json``: the test error and which test digits it got wrong
-(two runs are compared on them by :func:`mcnemar`; runs made before 2026-12-06 noon UTC
-do not record them), the per-epoch curves, the time, the
-machine, the versions, the seed and the command.
+(two runs are compared on them by :func:`mcnemar`; of the stored runs, only the NumPy run
+with distortions records them: the others were made before the code that does), the
+per-epoch curves, the time, the machine, the versions, the seed and the command.
 
 How it differs from the paper's training, and why: the paper made 20 passes of stochastic
 diagonal Levenberg-Marquardt, one pattern at a time, with a step size lowered by hand
@@ -82,7 +82,8 @@ MNIST_PAGE_ERRORS = {
 #: The schedules. They were first fixed in November 2026, before any digits were held out,
 #: while the runs recorded the test error after every epoch (an epoch took about 12 s
 #: then, a time no file keeps; the fastest stored epochs took 6.6 to 6.8 s, and the runs on
-#: the shared machine far longer: the files record every epoch's seconds). On 2026-12-06
+#: the shared machine far longer: the files record every epoch's seconds; the 6.6 s
+#: run is now in results/selection/baseline.json). On 2026-12-06
 #: :mod:`lib.settings_selection` checked every one of them, and the distortion ranges and
 #: the loss's j, one change at a time on the 5,000 held-out digits, by a rule written
 #: before its runs: the distortion ranges were halved (``distortion_scale`` 0.5: held-out
@@ -628,8 +629,8 @@ def _record(
             "validation_error_percent": [round(100 * (1 - a), 3) for a in history["val_accuracy"]],
         },
         # Which held-out digits (indices into the validation set) each epoch got wrong:
-        # what a paired comparison of two epochs or two runs needs (runs from 2026-12-06
-        # on; the earlier files do not have it).
+        # what a paired comparison of two epochs or two runs needs (no stored run has it
+        # yet: they were all made before the code that records it).
         **({"validation_wrong_digits": history["val_wrong"]} if "val_wrong" in history else {}),
         "training": {
             **training,
