@@ -28,7 +28,6 @@ import datetime
 import json
 import math
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -177,11 +176,9 @@ def choose(current_score, tried, limit):
     >>> choose(1.6, {10: 0.6}, limit=0.87)["replace"]
     True
     """
-    if not tried:
-        raise ValueError("tried must hold at least one alternative's score")
-    best = min(tried, key=tried.get)
-    gain = round(current_score - tried[best], 6)
-    return {"best": best, "gain": gain, "replace": bool(gain > limit)}
+    from lib.settings_selection import choose as choose_by_threshold  # one rule's mechanics
+
+    return choose_by_threshold(current_score, tried, threshold=limit)
 
 
 def verdicts(results):
@@ -227,18 +224,6 @@ def verdicts(results):
     }
 
 
-def _commit():
-    """The git commit of the code that made the runs (None outside a git checkout)."""
-    try:
-        found = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parent,
-        )  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return found.stdout.strip()
-
-
 def load_sample_settings(path=None):
     """The stored check (:data:`RESULTS_FILE` by default)."""
     path = Path(path) if path is not None else RESULTS_FILE
@@ -281,6 +266,7 @@ def main(argv=None):
         args.summary = True
     if not args.summary:
         from lib.notebook import setup_notebook
+        from lib.reproduce import _lib_commit
 
         setup_notebook()  # one torch thread and the chapter's vector instructions
         import torch
@@ -304,7 +290,7 @@ def main(argv=None):
             run["cpu_seconds"] = round(time.process_time() - cpu_started, 1)
             run["wall_seconds"] = round(time.perf_counter() - started, 1)
             run["load_average"] = [round(load, 2) for load in os.getloadavg()]
-            run["commit"] = _commit()
+            run["commit"] = _lib_commit()
             run["torch_threads"] = torch.get_num_threads()
             run["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             results["runs"][label] = run
