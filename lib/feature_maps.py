@@ -382,11 +382,17 @@ def channel_sum_animation(input, weight, bias=0, *, names=None, interval=900):
     (1, 0)
     """
     input, weight, rows, cols = _one_filter_positions(input, weight)
-    fig = channel_sum_figure(input, weight, bias, names=names)  # checks the shapes
+    # Built once and updated in place, as the widget is: each frame only moves the
+    # windows and fills in the numbers, instead of drawing ten panels again.
+    panels = ChannelSum(input, weight, bias, names=names)  # checks the shapes
+    fig = plt.figure(figsize=panels.figsize)
+    panels.build(fig)
+    panels.show(0, 0)
+    fig.tight_layout()
 
     def draw(frame):
         y, x = divmod(frame, cols)
-        channel_sum_figure(input, weight, bias, y, x, names=names, fig=fig)
+        panels.show(y, x)
         return fig.axes
 
     animation = FuncAnimation(fig, draw, frames=rows * cols, interval=interval)

@@ -868,10 +868,20 @@ def high_frequency_share(maps, stride=2):
     maps = as_array(maps, "maps").astype(np.float64)
     check_ndim(maps, "maps", {4: "(N, C, H, W)"})
     stride = as_int(stride, "stride", minimum=2)
-    energy = np.abs(np.fft.fft2(maps)) ** 2
+    # The real-input transform holds the columns of frequency 0 to 1/2 only, about half
+    # the work of the full one: a column's mirror image (frequency -f, the same energy)
+    # is counted by weighting it twice. Column 0 has no mirror, nor has the column at
+    # exactly 1/2 (an even width's last one).
+    width = maps.shape[-1]
+    weight = np.full(width // 2 + 1, 2.0)
+    weight[0] = 1.0
+    if width % 2 == 0:
+        weight[-1] = 1.0
+    spectrum = np.fft.rfft2(maps)
+    energy = (spectrum.real**2 + spectrum.imag**2) * weight
     nyquist = 1 / (2 * stride)
     above_rows = np.abs(np.fft.fftfreq(maps.shape[-2]))[:, None] > nyquist
-    above_cols = np.abs(np.fft.fftfreq(maps.shape[-1]))[None, :] > nyquist
+    above_cols = np.fft.rfftfreq(width)[None, :] > nyquist
     total = energy.sum(axis=(1, 2, 3))
     if not np.all(total > 0):
         raise ValueError(

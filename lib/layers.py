@@ -28,6 +28,7 @@ import numpy as np
 
 from lib._validation import as_array, as_int, as_pair, check_ndim
 from lib.shapes import _output_size, padding_sides
+from lib.training_loop import quick_run_steps
 
 __all__ = [
     "LayerCost",
@@ -352,6 +353,15 @@ def torch_cost(module, input_shape):
     multiplies a masked weight's zeros too, so for a masked layer this is the cost of the
     full convolution.
 
+    In a quick run (:func:`lib.training_loop.quick_run_steps`: the grader's run step,
+    which only looks for cells that raise), a ``torch.nn.Conv2d`` whose ``forward`` is
+    torch's own or :class:`lib.models.MaskedConv2d`'s, both one call of ``conv2d``, is
+    counted without the counter's mode: the forward pass still runs, and the count
+    comes from ``torch.utils.flop_counter.conv_flop_count``, the function the mode itself
+    calls for that one convolution, on the shapes of its input, weight and output. The
+    mode's first use in a process imports ``torch._dynamo`` (over a second of processor
+    time); the two ways give the same numbers (``tests/test_layers.py``).
+
     Parameters
     ----------
     module : torch.nn.Module
@@ -380,7 +390,7 @@ def torch_cost(module, input_shape):
     # Imported here: the rest of this module is NumPy only, and the grader's processes
     # that import it (through chapter 3's checkers) do not pay for loading torch.
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
@@ -391,10 +401,29 @@ def torch_cost(module, input_shape):
         parameters = int(module.num_trainable())
     else:
         parameters = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    if quick_run_steps() is not None and _one_conv2d_call(module):
+        with torch.no_grad():
+            image = torch.zeros(1, *shape)
+            output = module(image)
+        flops = conv_flop_count(image.shape, module.weight.shape, output.shape)
+        return parameters, flops // 2
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         module(torch.zeros(1, *shape))
     return parameters, counter.get_total_flops() // 2
+
+
+def _one_conv2d_call(module):
+    """Whether ``module``'s forward pass is known to be one call of torch's ``conv2d``
+    with a weight of ``module.weight``'s shape: torch's ``Conv2d`` (zero padding) and
+    :class:`lib.models.MaskedConv2d`. A subclass with a forward of its own is not."""
+    import torch
+
+    from lib.models import MaskedConv2d
+
+    if type(module) is MaskedConv2d:
+        return True
+    return type(module) is torch.nn.Conv2d and module.padding_mode == "zeros"
 
 
 def merge_convolutions(weight1, weight2, bias1=None, bias2=None):

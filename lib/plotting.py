@@ -422,12 +422,16 @@ def sliding_window_animation(image, kernel, *, padding=0, stride=1, dilation=1, 
     n_rows = output_size(image.shape[0], kernel.shape[0], stride, padding, dilation)
     n_cols = output_size(image.shape[1], kernel.shape[1], stride, padding, dilation)
     fig = plt.figure(figsize=(9.6, 2.9), dpi=72)
+    # Built once and updated in place, as the widget is (see :class:`SlidingWindow`).
+    panels = SlidingWindow(
+        image, kernel, padding=padding, stride=stride, dilation=dilation, fig=fig
+    )
+    panels.show(0, 0)
+    fig.tight_layout()
 
     def draw(frame):
         y, x = divmod(frame, n_cols)
-        sliding_window_figure(
-            image, kernel, y, x, padding=padding, stride=stride, dilation=dilation, fig=fig
-        )
+        panels.show(y, x)
         return fig.axes
 
     animation = FuncAnimation(fig, draw, frames=n_rows * n_cols, interval=interval)

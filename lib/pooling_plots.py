@@ -276,20 +276,22 @@ def pooling_window_animation(
     _, _, _, _, maxed, *_ = _plan(image, kernel_size, stride, padding, ceil_mode, count_include_pad)
     rows, cols = maxed.shape
     fig = plt.figure(figsize=(8.4, 3.0), dpi=60)
+    # Built once and updated in place, as the widget is (see :class:`PoolingWindow`).
+    panels = PoolingWindow(
+        image,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+    )
+    panels.build(fig)
+    panels.show(0, 0)
+    fig.tight_layout()
 
     def draw(frame):
         y, x = divmod(frame, cols)
-        pooling_window_figure(
-            image,
-            kernel_size,
-            y,
-            x,
-            stride=stride,
-            padding=padding,
-            ceil_mode=ceil_mode,
-            count_include_pad=count_include_pad,
-            fig=fig,
-        )
+        panels.show(y, x)
         return fig.axes
 
     animation = FuncAnimation(fig, draw, frames=rows * cols, interval=interval)

@@ -378,6 +378,25 @@ def test_high_frequency_share_of_two_cosines_and_against_torch(stride):
     )
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    height=st.integers(1, 13),
+    width=st.integers(1, 13),
+    stride=st.integers(2, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_high_frequency_share_against_torch_full_transform(height, width, stride, seed):
+    """The share, computed from the real-input half-spectrum with mirrored columns
+    weighted twice, is torch's full 2-D transform's share, for odd and even sizes."""
+    maps = np.random.default_rng(seed).random((2, 3, height, width)) + 0.01
+    energy = torch.fft.fft2(torch.from_numpy(maps)).abs().numpy() ** 2
+    fy = np.abs(torch.fft.fftfreq(height).numpy())[:, None]
+    fx = np.abs(torch.fft.fftfreq(width).numpy())[None, :]
+    mask = (fy > 1 / (2 * stride)) | (fx > 1 / (2 * stride))
+    expected = (energy * mask).sum(axis=(1, 2, 3)) / energy.sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(high_frequency_share(maps, stride), expected, rtol=1e-10, atol=1e-15)
+
+
 def test_blur_lowers_the_high_frequency_share_and_bad_input_is_refused():
     from lib.datasets import load_mnist_sample
 

@@ -1,5 +1,10 @@
 """lib.layers (counts and connection tables) and lib.feature_maps, checked against PyTorch."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -24,6 +29,7 @@ from lib.layers import (  # noqa: E402
     torch_cost,
 )
 from lib.models import MaskedConv2d, c3_connections  # noqa: E402
+from lib.training_loop import QUICK_RUN_ENV_VAR  # noqa: E402
 
 
 def random_layers(count, seed=0):
@@ -70,6 +76,45 @@ def test_counts_and_shapes_agree_with_torch(layer):
     assert tuple(out.shape[1:]) == cost.output_shape
     assert cost.weights == module.weight.numel()
     assert cost.biases == (out_channels if bias else 0)
+
+
+def test_quick_run_counts_what_the_counter_counts(monkeypatch):
+    """The quick run's count (torch's conv_flop_count on the shapes, no dispatch mode) is
+    the FlopCounterMode's count, on every random layer, C3's masked layer and torch's
+    non-zero padding modes (which take the mode's path)."""
+    modules = []
+    for shape, out_channels, kernel, stride, padding, dilation, groups, bias in random_layers(60):
+        conv = nn.Conv2d(shape[0], out_channels, kernel, stride, padding, dilation, groups, bias)
+        modules.append((conv, shape))
+    modules.append((MaskedConv2d(c3_connections(), 5), (6, 14, 14)))
+    modules.append((nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), (3, 8, 9)))
+    full = [torch_cost(module, shape) for module, shape in modules]
+    monkeypatch.setenv(QUICK_RUN_ENV_VAR, "2")
+    assert [torch_cost(module, shape) for module, shape in modules] == full
+
+
+def test_quick_run_count_does_not_load_dynamo():
+    """What makes the quick path worth having: FlopCounterMode's first use imports
+    torch._dynamo (over a second); the quick path must not, while a real run does."""
+    code = (
+        "import sys, torch\n"
+        "from lib.layers import torch_cost\n"
+        "from lib.models import MaskedConv2d, c3_connections\n"
+        "print(torch_cost(torch.nn.Conv2d(1, 6, 5), (1, 32, 32)),"
+        " torch_cost(MaskedConv2d(c3_connections(), 5), (6, 14, 14)),"
+        " 'torch._dynamo' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    results = {}
+    for quick in ("2", ""):
+        env = {**os.environ, QUICK_RUN_ENV_VAR: quick}
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        results[quick] = done.stdout.strip()
+    assert results["2"] == "(156, 117600) (1516, 240000) False"
+    assert results[""] == "(156, 117600) (1516, 240000) True"
 
 
 def test_lenet5_counts_are_the_papers():
