@@ -23,7 +23,6 @@ The same numbers can be computed in several ways, chosen by ``method``:
 import math
 
 import numpy as np
-import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 
 from lib._validation import as_array, as_int, as_pair, check_choice, check_ndim
@@ -473,6 +472,8 @@ def _conv2d_fft(image, weight, bias, stride, dilation, groups, out):
     does not wrap around the image's edge, the only ones kept. A stride keeps every
     ``stride``-th of the stride-1 results.
     """
+    import scipy.fft  # here, not at the top: most convolutions never take the FFT
+
     batch, out_channels, out_height, out_width = out.shape
     _, channels_per_group, kernel_height, kernel_width = weight.shape
     (sy, sx), (dy, dx) = stride, dilation
@@ -591,7 +592,7 @@ def _result_dtype(*arrays):
     return dtype
 
 
-def _auto_method(shape, weight_shape, stride, out_size, sides, dtype):
+def _auto_method(shape, weight_shape, stride, out_size, sides, dtype, *, use_bound=True):
     """The method "auto" picks: "im2col", unless the FFT is estimated to be faster.
 
     The estimates are nanoseconds on one core, with costs per operation fitted to timings
@@ -619,14 +620,24 @@ def _auto_method(shape, weight_shape, stride, out_size, sides, dtype):
         + 0.15 * batch * channels * taps * positions
         + 0.6 * batch * out_channels * math.prod(out_size)
     )
-    points = math.prod(scipy.fft.next_fast_len(n, real=True) for n in padded)
     transforms = batch * (channels + out_channels) + out_channels * channels_per_group
-    fft = (
-        0.145 * transforms * points * math.log2(points)
-        + 2.4 * batch * out_channels * channels_per_group * points / 2
-        + 3.2 * batch * out_channels * points
-    )
-    return "fft" if fft < im2col else "im2col"
+
+    def fft(points):
+        return (
+            0.145 * transforms * points * math.log2(points)
+            + 2.4 * batch * out_channels * channels_per_group * points / 2
+            + 3.2 * batch * out_channels * points
+        )
+
+    # The transforms' sizes are padded up to fast lengths, next_fast_len(n) >= n, and the
+    # estimate grows with the points: when even the unpadded sizes lose, the FFT loses,
+    # and scipy.fft (a fifth of a second to import) is not needed.
+    if use_bound and fft(math.prod(padded)) >= im2col:
+        return "im2col"
+    import scipy.fft
+
+    points = math.prod(scipy.fft.next_fast_len(n, real=True) for n in padded)
+    return "fft" if fft(points) < im2col else "im2col"
 
 
 def _piece_size(method, shape, weight_shape, stride, out_size, sides, dtype):

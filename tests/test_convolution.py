@@ -1,14 +1,17 @@
 """lib.convolution, checked against PyTorch (conv2d) and SciPy (the 2-D functions)."""
 
+import subprocess
+import sys
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.signal
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lib.convolution
@@ -355,6 +358,44 @@ def test_auto_prefers_fft_for_large_kernels_and_never_for_integers():
     assert _auto_method(*small, f32) == "im2col"
     resnet = ((8, 64, 58, 58), (64, 64, 3, 3), (1, 1), (56, 56), none)
     assert _auto_method(*resnet, f32) == "im2col"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    batch=st.integers(1, 64),
+    channels=st.integers(1, 64),
+    out_channels=st.integers(1, 64),
+    size=st.tuples(st.integers(1, 300), st.integers(1, 300)),
+    kernel=st.tuples(st.integers(1, 31), st.integers(1, 31)),
+    padding=st.tuples(st.integers(0, 8), st.integers(0, 8)),
+    stride=st.sampled_from([(1, 1), (2, 2), (1, 3)]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_auto_decides_the_same_without_the_bound(
+    batch, channels, out_channels, size, kernel, padding, stride, dtype
+):
+    """The lower bound that spares importing scipy.fft never changes the choice."""
+    sides = tuple((p, p) for p in padding)
+    padded = [n + 2 * p for n, p in zip(size, padding, strict=True)]
+    assume(all(k <= n for k, n in zip(kernel, padded, strict=True)))
+    out = tuple((n - k) // s + 1 for n, k, s in zip(padded, kernel, stride, strict=True))
+    args = ((batch, channels, *size), (out_channels, channels, *kernel), stride, out, sides)
+    dtype = np.dtype(dtype)
+    assert _auto_method(*args, dtype) == _auto_method(*args, dtype, use_bound=False)
+
+
+def test_small_convolutions_do_not_import_scipy_fft():
+    """What the bound is for: lib and a small convolution, no scipy.fft (0.2 s)."""
+    code = (
+        "import sys, numpy as np\n"
+        "from lib import conv2d\n"
+        "conv2d(np.ones((1, 3, 16, 16)), np.ones((4, 3, 3, 3)))\n"
+        "print('scipy.fft' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 def test_auto_is_exact_for_integers_with_large_kernels():
