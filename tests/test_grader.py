@@ -1046,6 +1046,45 @@ def test_regrading_one_student_or_one_exercise(tmp_path):
     assert grade.main([*arguments, "--student", "carol"]) == 2
 
 
+def test_a_regrade_that_would_mix_two_ways_of_scoring_is_refused(tmp_path, capsys):
+    """The rows a regrade keeps were scored by the earlier grading's points and partial
+    credit; a regrade with others would mix the two in one table, so it stops at once,
+    naming what differs, before any submission runs."""
+    folder, out = tmp_path / "submitted", tmp_path / "graded"
+    folder.mkdir()
+    student = student_version.student_version(fixtures.instructor_notebook())
+    nbformat.write(fixtures.with_answers(student, RIGHT), folder / "a.ipynb")
+    names = [e.name for e in grade.chapter_exercises("1")]
+    earlier = grade.Scheme({**{n: 1.0 for n in names}, "corner_value": 4.0})
+    grade.write_results([], grade.chapter_exercises("1"), out, "bwrap-root", "1", earlier)
+    table = (out / "grades.csv").read_text()
+    stored = json.loads((out / "results.json").read_text())["scheme"]
+    assert stored["points"]["corner_value"] == 4.0 and stored["partial_credit"] is False
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"points": {"corner_value": 4}}))
+    arguments = [str(folder), "--chapter", "1", "--out", str(out), "--no-run"]
+    assert grade.main([*arguments, "--student", "a"]) == 2  # the shipped points: 1 each
+    assert "the points of corner_value differ" in capsys.readouterr().err
+    assert (
+        grade.main(
+            [
+                *arguments,
+                "--weights",
+                str(weights),
+                "--partial-credit",
+                "--exercise",
+                "corner_value",
+            ]
+        )
+        == 2
+    )
+    assert "partial credit (off then, on now)" in capsys.readouterr().err
+    (out / "results.json").write_text(json.dumps({"chapter": "1", "rows": []}))
+    assert grade.main([*arguments, "--weights", str(weights), "--student", "a"]) == 2
+    assert "does not record its points" in capsys.readouterr().err
+    assert (out / "grades.csv").read_text() == table  # nothing graded, nothing rewritten
+
+
 def test_control_groups_hold_memory_processes_and_cpu_and_go_away():
     """Hole 5: what the groups of one run are given (memory, processes, one CPU's quota),
     and that nothing of them is left afterwards."""

@@ -1335,6 +1335,7 @@ class Grader:
         previous, todo = None, rows
         if students or exercises:
             previous = read_rows(out)
+            check_same_scheme(out, self.scheme, self.exercises)
             names = [e.name for e in self.exercises]
             for name in exercises or []:
                 if name not in names:
@@ -1515,6 +1516,53 @@ def read_rows(out):
         ) from None
 
 
+def scheme_data(scheme, exercises):
+    """The points of every exercise and the partial-credit setting, as JSON data."""
+    scheme = scheme or Scheme({e.name: float(e.points) for e in exercises})
+    points = {name: float(value) for name, value in sorted(scheme.points.items())}
+    return {"points": points, "partial_credit": bool(scheme.partial_credit)}
+
+
+def check_same_scheme(out, scheme, exercises):
+    """Refuse a regrade whose points or partial credit differ from the grading it updates:
+    the rows it keeps were scored by the earlier ones, and the table would mix the two.
+
+    Raises
+    ------
+    ValueError
+        If they differ, or the earlier grading did not record them.
+    """
+    try:
+        earlier = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))["scheme"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"out: the grading in {out} does not record its points and partial credit "
+            "(it was made by an older grader), so a regrade could mix two ways of scoring; "
+            "grade the whole class again"
+        ) from None
+    now = scheme_data(scheme, exercises)
+    if earlier != now:
+        changed = sorted(
+            name
+            for name in set(earlier.get("points", {})) | set(now["points"])
+            if earlier.get("points", {}).get(name) != now["points"].get(name)
+        )
+        what = []
+        if changed:
+            what.append("the points of " + ", ".join(changed))
+        if earlier.get("partial_credit") != now["partial_credit"]:
+            what.append(
+                f"partial credit ({'on' if earlier.get('partial_credit') else 'off'} then, "
+                f"{'on' if now['partial_credit'] else 'off'} now)"
+            )
+        raise ValueError(
+            f"a regrade must score as the grading it updates, or the table mixes two ways "
+            f"of scoring; {' and '.join(what) or 'the scoring'} differ from the grading in "
+            f"{out}: pass the same --weights file and --partial-credit setting, or grade "
+            "the whole class again"
+        )
+
+
 def merge_rows(rows, todo, previous, only_exercises, exercises):
     """The table after a regrade: new rows for ``todo``, earlier ones for the others."""
     regraded = {id(row) for row in todo}
@@ -1585,7 +1633,11 @@ def write_results(rows, exercises, out, level, chapter, scheme=None):
             cells += [row.notebook_run, row.reason, "; ".join(row.flags)]
             writer.writerow([csv_cell(cell) for cell in cells])
     write_lms(rows, names, out / "lms.csv", chapter, scheme)
-    data = {"chapter": str(chapter), "rows": [row_data(row) for row in rows]}
+    data = {
+        "chapter": str(chapter),
+        "scheme": scheme_data(scheme, exercises),
+        "rows": [row_data(row) for row in rows],
+    }
     temporary = out / "results.json.tmp"
     temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
     os.replace(temporary, out / "results.json")
