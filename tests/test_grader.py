@@ -509,6 +509,28 @@ def test_answer_cells_are_found_by_grade_id_then_by_name():
     assert all(how == "the last cell that defines it" for _, _, how in found.values())
 
 
+def test_an_answer_written_beside_a_stub_answer_cell_is_named(tmp_path):
+    """Answers are read from their answer cell while it exists; a student who left the
+    stub there and answered in a new cell scores "not attempted", and the feedback says
+    where the answer is and what to do, instead of nothing."""
+    student = student_version.student_version(fixtures.instructor_notebook())
+    nb = fixtures.with_answers(
+        student, {k: v for k, v in RIGHT.items() if k != "ch1-ex-corner-value"}
+    )
+    nb.cells.append(nbformat.v4.new_code_cell("corner_value = 27"))
+    found = grade.answer_cells(nb, grade.chapter_exercises(1))
+    assert grade.other_definitions(nb, "corner_value", found["corner_value"]) == [len(nb.cells) - 1]
+    assert grade.other_definitions(nb, "output_shape", found["output_shape"]) == []
+    folder, out = tmp_path / "submitted", tmp_path / "graded"
+    folder.mkdir()
+    nbformat.write(nb, folder / "dana.ipynb")
+    assert grade.main([str(folder), "--chapter", "1", "--out", str(out), "--no-run"]) == 0
+    feedback = " ".join((out / "feedback" / "dana.txt").read_text().split())
+    assert "corner_value (0 / 1): not attempted" in feedback
+    assert f"cell {len(nb.cells)} also defines corner_value" in feedback
+    assert "move the answer into it" in feedback
+
+
 def test_the_prelude_is_the_notebooks_imports():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -995,7 +1017,7 @@ def test_partial_credit_is_the_share_of_hidden_cases_right():
 
 
 @pytest.mark.slow
-def test_regrading_one_student_or_one_exercise(tmp_path):
+def test_regrading_one_student_or_one_exercise(tmp_path, capsys):
     """A class is graded; then one student is regraded (the other's row is kept even though
     their file changed), then one exercise (the other columns are kept); weights and the
     LMS table follow."""
@@ -1023,7 +1045,9 @@ def test_regrading_one_student_or_one_exercise(tmp_path):
     # Bob fixes his corner; Alice breaks hers; only Bob is regraded.
     nbformat.write(fixtures.with_answers(student, RIGHT), folder / "bob.ipynb")
     nbformat.write(fixtures.with_answers(student, wrong), folder / "alice.ipynb")
+    capsys.readouterr()
     assert grade.main([*arguments, "--student", "bob"]) == 0
+    assert "graded 1 of 2 files again of chapter 1" in capsys.readouterr().out
     rows = {row["student"]: row for row in table()}
     assert rows["bob"]["score"] == "8.5" and rows["alice"]["score"] == "8.5"
     assert "Score: 8.5 / 8.5" in (out / "feedback" / "alice.txt").read_text()
@@ -1039,6 +1063,7 @@ def test_regrading_one_student_or_one_exercise(tmp_path):
         folder / "alice.ipynb",
     )
     assert grade.main([*arguments, "--exercise", "corner_value"]) == 0
+    assert "graded corner_value of 2 files again" in capsys.readouterr().out
     rows = {row["student"]: row for row in table()}
     assert rows["alice"]["corner_value"] == "incorrect" and rows["alice"]["score"] == "4.5"
     assert rows["alice"]["sobel_magnitude"] == "correct" and rows["bob"]["score"] == "8.5"

@@ -799,6 +799,20 @@ def answer_cells(nb, exercises):
     return found
 
 
+def other_definitions(nb, name, where):
+    """The positions of the code cells, other than the answer cell ``where`` (as
+    :func:`answer_cells` gives it), that define ``name`` at their top level: an answer a
+    student wrote in a cell of their own, which is not graded while the answer cell
+    exists."""
+    if not where or where[2] != "its answer cell":
+        return []
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if i != where[0] and c.cell_type == "code" and defines(c.source, name)
+    ]
+
+
 def imports_of(nb):
     """The notebook's import statements, in order, each once (the check step's prelude)."""
     statements = []
@@ -966,6 +980,7 @@ class Grader:
         self.exercises = chapter_exercises(chapter)
         self.scheme = scheme or load_scheme(chapter)
         self.only_exercises = None  # a regrade of some exercises: their names
+        self.todo_count = 0  # the files the last grade() graded (a regrade: some)
         self.chapter = chapter
         self.limits = limits or Limits()
         self.level = detect_isolation(isolation)
@@ -1142,6 +1157,13 @@ class Grader:
             result = self.judge(exercise, records[name], where is not None)
             result, row.scores[name] = self.score(exercise, result, records[name])
             row.results.append(result)
+            elsewhere = other_definitions(nb, name, where)
+            if result.status == NOT_ATTEMPTED and elsewhere:
+                row.notes.append(
+                    f"{name}: its answer cell (cell {where[0] + 1}) still holds the stub, but "
+                    f"cell {elsewhere[-1] + 1} also defines {name}; only the answer cell is "
+                    "graded: move the answer into it."
+                )
             if records[name].origin is not None:
                 row.flags.append(
                     f"{name} is a function of the module {records[name].origin}, not one "
@@ -1350,6 +1372,7 @@ class Grader:
                     if name not in known:
                         raise ValueError(f"students: no submitted file is {name!r}")
                 todo = [r for r in rows if r.student in students or r.file in students]
+        self.todo_count = len(todo)
         for row in todo:
             row.reason = "not graded: the grading run was interrupted"
         watched = [folder, LIB, ROOT / "tools"] if self.watch is None else self.watch
@@ -1807,8 +1830,13 @@ def main(argv=None):
         return 2
     for name in grader.skipped:
         print(f"skipped (hidden file): {clean(name, 400)}")
+    files = f"{len(rows)} file{'s' * (len(rows) != 1)}"
+    if args.student:  # the others' rows were kept as they were
+        files = f"{grader.todo_count} of {files} again"
+    elif args.exercise:
+        files = f"{', '.join(args.exercise)} of {files} again"
     print(
-        f"graded {len(rows)} file{'s' * (len(rows) != 1)} of chapter {args.chapter} in "
+        f"graded {files} of chapter {args.chapter} in "
         f"{grader.seconds:.0f} s (isolation: {grader.level}; limits: {grader.limited}); "
         f"wrote {out / 'grades.csv'} "
         f"and {out / 'feedback'}"
