@@ -139,3 +139,38 @@ def test_a_hostile_submission_gains_nothing(graded):
     time.sleep(4)  # longer than the process it left behind would have slept
     again = json.loads((root / "results" / "results.json").read_text())
     assert again == data
+
+
+def test_a_sandbox_that_fails_its_probe_falls_back_only_in_gradescopes_container(
+    tmp_path, monkeypatch
+):
+    """bubblewrap starts, but cannot run `import lib` (the probe): in Gradescope's own
+    container (CONTAINER_IS_SANDBOX=1) the submission is graded unsandboxed, saying so,
+    as when bubblewrap cannot start at all; anywhere else, nothing is graded."""
+    grade = gradescope.grade
+    root = tmp_path / "autograder"
+    for folder in ("source", "submission"):
+        (root / folder).mkdir(parents=True)
+    (root / "source" / "config.json").write_text(
+        json.dumps({"chapter": "1", "run_notebook": False})
+    )
+    student = student_version.student_version(fixtures.instructor_notebook())
+    nbformat.write(
+        fixtures.with_answers(student, fixtures.solutions()), root / "submission" / "a.ipynb"
+    )
+    real_probe = grade.Grader.probe
+
+    def failing_probe(self, *args):
+        if self.level != "unsandboxed":
+            raise grade._missing("the sandbox could not run `import lib` (simulated)")
+        return real_probe(self, *args)
+
+    monkeypatch.setattr(grade.Grader, "probe", failing_probe)
+    monkeypatch.delenv("CONTAINER_IS_SANDBOX", raising=False)
+    with pytest.raises(grade.SandboxUnavailable):
+        gradescope.run(root)
+    assert not (root / "results" / "results.json").exists()
+    monkeypatch.setenv("CONTAINER_IS_SANDBOX", "1")
+    data = gradescope.run(root)
+    assert data["score"] == 6
+    assert "unsandboxed" in data["output"] and "simulated" in data["output"]

@@ -213,8 +213,9 @@ def _missing(what):
     return SandboxUnavailable(
         f"cannot isolate the submissions: {what}. Install bubblewrap (Debian and Ubuntu: "
         "apt-get install bubblewrap) and check that it can create namespaces here "
-        f"(bwrap --unshare-all --ro-bind / / true). To run every submission with your own "
-        f"rights and no isolation at all, which lets a submission read and change your "
+        "(bwrap --unshare-all --ro-bind / / --proc /proc true). To run every submission "
+        "with your own rights and no isolation at all, which lets a submission read and "
+        "change your "
         f"files, pass {UNSANDBOXED_FLAG} (make grade ... UNSANDBOXED=1)."
     )
 
