@@ -77,6 +77,10 @@ def _same(
 
 #: Every input converted to int64, the float ones too (a misreading of the rule).
 _ALL_INT64 = "image, kernel = image.astype(np.int64), kernel.astype(np.int64)"
+#: One input converted to int64 whatever its kind, as the chapter converts its uint8
+#: photograph (photo = ....astype(np.int64)): a float image or kernel loses its fractions.
+_IMAGE_INT64 = "image = image.astype(np.int64)"
+_KERNEL_INT64 = "kernel = kernel.astype(np.int64)"
 
 
 _SOBEL = """
@@ -266,6 +270,24 @@ def cross_correlate2d(image, kernel):
             "Float results stored as integers",
         ),
         (
+            "only the image in int64, floats too",
+            _loops("cross_correlate2d", prepare=_IMAGE_INT64, widen=False),
+            BAD,
+            "Float image converted to int64",
+        ),
+        (
+            "only the kernel in int64, floats too",
+            _loops("cross_correlate2d", prepare=_KERNEL_INT64, widen=False),
+            BAD,
+            "Float kernel converted to int64",
+        ),
+        (
+            "only the image in int64, then the image's dtype",
+            _loops("cross_correlate2d", prepare=_IMAGE_INT64, dtype="image.dtype", widen=False),
+            BAD,
+            "Float results stored as integers",
+        ),
+        (
             "floats for integers",
             _loops("cross_correlate2d", dtype="float"),
             BAD,
@@ -408,6 +430,26 @@ def convolve2d_true(image, kernel):
             "Float results stored as integers",
         ),
         (
+            "only the image in int64, floats too",
+            _loops(
+                "convolve2d_true",
+                prepare=_IMAGE_INT64 + "\n    kernel = kernel[::-1, ::-1]",
+                widen=False,
+            ),
+            BAD,
+            "Float image converted to int64",
+        ),
+        (
+            "only the kernel in int64, floats too",
+            _loops(
+                "convolve2d_true",
+                prepare=_KERNEL_INT64 + "\n    kernel = kernel[::-1, ::-1]",
+                widen=False,
+            ),
+            BAD,
+            "Float kernel converted to int64",
+        ),
+        (
             "floats for integers",
             _loops("convolve2d_true", prepare="kernel = kernel[::-1, ::-1]", dtype="float"),
             BAD,
@@ -470,6 +512,18 @@ def correlate_same(image, kernel):
             _same(prepare=_ALL_INT64),
             BAD,
             "Float results stored as integers",
+        ),
+        (
+            "only the image in int64, floats too",
+            _same(prepare=_IMAGE_INT64),
+            BAD,
+            "Float image converted to int64",
+        ),
+        (
+            "only the kernel in int64, floats too",
+            _same(prepare=_KERNEL_INT64),
+            BAD,
+            "Float kernel converted to int64",
         ),
         ("floats for integers", _same(dtype="float"), BAD, "integer inputs give integers"),
     ],

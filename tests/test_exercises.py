@@ -218,6 +218,69 @@ def products_wrapped(prepare):
     return answer
 
 
+def one_converted(which, prepare=lambda i, k: (i, k), same=False):
+    """A loop that converts only ``which`` ("image" or "kernel") to int64, whatever its
+    kind (as the chapter converts its uint8 photograph), then follows the rule:
+    ``prepare`` turns the kernel for true convolution, ``same`` pads for 'same'."""
+
+    def answer(image, kernel):
+        if which == "image":
+            image = image.astype(np.int64)
+        else:
+            kernel = kernel.astype(np.int64)
+        image, kernel = prepare(image, kernel)
+        if same:
+            image = np.pad(image, ((kernel.shape[0] // 2,) * 2, (kernel.shape[1] // 2,) * 2))
+        return conv2d(image, kernel)  # np.result_type: float64 when either is float
+
+    return answer
+
+
+LOOP_EXERCISES = {
+    "cross_correlate2d": {},
+    "convolve2d_true": {"prepare": lambda i, k: (i, k[::-1, ::-1])},
+    "correlate_same": {"same": True},
+}
+
+
+@pytest.mark.parametrize("which", ["image", "kernel"])
+@pytest.mark.parametrize("name", sorted(LOOP_EXERCISES))
+def test_a_float_array_converted_to_int64_alone_is_named(name, which, capsys):
+    """Converting one array to int64 without looking at its kind cuts a float image's or
+    kernel's fractions, while the output stays float64: named by which array, on the
+    public cases (seen on a float image) and on every hidden set tried; and the mistake
+    never explains a right output, nor what the other conversion gives."""
+    exercise, answer = getattr(ex, name), one_converted(which, **LOOP_EXERCISES[name])
+    words = f"Float {which} converted to int64: your {which}.astype(np.int64)"
+    result = verdict(exercise, answer, capsys)
+    assert result.status == "incorrect" and words in result.message
+    assert "float image" in result.message.split("(Seen on")[1]
+    other = "kernel" if which == "image" else "image"
+    mistake = next(m for m in exercise.mistakes if m.name == f"float {which} converted to int64")
+    for seed in (None, 1, 2, 3, 4, 5, 6, 7, (11, 3)):
+        cases = exercise.cases(seed)
+        assert words in exercise.judge(cases, exercise.outcomes(answer, cases)).message
+        for case in cases:
+            assert mistake.explains(exercise.reference(*case.args), case.args) is None
+        others = one_converted(other, **LOOP_EXERCISES[name])
+        explained = [mistake.explains(others(*c.args), c.args) for c in cases]
+        assert not all(v is not False for v in explained)
+
+
+def test_one_array_converted_then_stored_in_its_dtype_is_told_to_keep_floats(capsys):
+    """``image = image.astype(np.int64)`` and then dtype=image.dtype: a float image's
+    fractions cut, and a float kernel's results stored as integers. "Float results stored
+    as integers" names it, whose advice (convert only the integer arrays) mends both."""
+
+    def answer(image, kernel):
+        image = image.astype(np.int64)
+        return conv2d(image, kernel).astype(image.dtype)
+
+    result = verdict(ex.cross_correlate2d, answer, capsys)
+    assert "Float results stored as integers" in result.message
+    assert "Convert only the integer arrays" in result.message
+
+
 def test_the_public_cases_hold_a_uint8_crop_as_the_kernel():
     """Template matching with a crop of the photograph: the case where NumPy's result type
     of image and kernel is uint8 itself, and the dtype rule of the exercises matters."""

@@ -270,12 +270,33 @@ IMAGE_DTYPE = Mistake(
 )
 
 
+#: The two arrays a one-sided conversion may convert (see :func:`_one_converted`).
+_WHICH = ("image", "kernel")
+
+
+def _one_converted(image, kernel, which):
+    """``image`` and ``kernel`` with the one that ``which`` names ("image" or "kernel")
+    converted to int64, floats included, and the other as it is: what
+    ``image = image.astype(np.int64)`` (as the chapter does to its uint8 photograph) or
+    ``kernel = kernel.astype(np.int64)`` gives when it does not look at the array's kind.
+
+    Examples
+    --------
+    >>> _one_converted(np.array([[1.5]]), np.array([[0.5]]), "image")
+    (array([[1]]), array([[0.5]]))
+    """
+    if which == "image":
+        return image.astype(np.int64), kernel
+    return image, kernel.astype(np.int64)
+
+
 def _floats_as_integers(prepare):
     """The mistake of an integer output where the right one is float: the integer inputs
     converted to int64 first, then the output made with dtype=image.dtype (int64 by then),
     which cuts a float kernel's results to whole numbers; or every input converted to
     int64, floats included, which cuts the float kernel or image itself. Both outputs are
-    recognised. ``prepare`` as for :func:`_wraps`."""
+    recognised, and so is the first with one float array converted along the way (see
+    :func:`_float_converted`): its advice mends both. ``prepare`` as for :func:`_wraps`."""
 
     def test(output, image, kernel):
         exact = conv2d(*prepare(image, kernel))
@@ -288,11 +309,15 @@ def _floats_as_integers(prepare):
         if output.shape != exact.shape:
             return False
         as_int64 = conv2d(*prepare(image.astype(np.int64), kernel.astype(np.int64)))
+        one_sided = [conv2d(*prepare(*_one_converted(image, kernel, w))) for w in _WHICH]
         # Cut to whole numbers: each within 1 of the exact result. A sum that is a whole
         # number (126) may come out as 125.99999 in another order of additions, and be cut
         # to 125: hence the small margin above 1.
-        cut = np.abs(output - exact) <= 1 + 1e-9 * np.maximum(1, np.abs(exact))
-        return bool(np.all(cut)) or same_values(output, as_int64)
+        cut = [
+            np.all(np.abs(output - result) <= 1 + 1e-9 * np.maximum(1, np.abs(result)))
+            for result in (exact, *one_sided)
+        ]
+        return bool(any(cut)) or same_values(output, as_int64)
 
     return Mistake(
         "float results stored as integers",
@@ -302,6 +327,68 @@ def _floats_as_integers(prepare):
         "float64 when the kernel or the image is float.",
         test=test,
     )
+
+
+def _float_converted(prepare, which):
+    """The mistake of converting a float ``which`` ("image" or "kernel") to int64 and
+    leaving the other array as it is: ``image = image.astype(np.int64)``, as the chapter
+    does to its uint8 photograph, applied to a float image, or the same for the kernel.
+    The float array's values are cut to whole numbers before any product, and the output,
+    in np.result_type of the arrays, keeps float64 where the other array is float, so no
+    integer mistake shows it. (A float kernel of fractions, a blur's 1/9, becomes zeros,
+    and with a uint8 image the output is int64 zeros.) Recognised by the output's values,
+    whatever its dtype: equal to the right result computed on the converted arrays.
+    Where the conversion changes nothing (an integer array, or a float one of whole
+    numbers), a wrong output is another mistake: the right values in the wrong dtype, for
+    one. ``prepare`` as for :func:`_wraps`.
+
+    Examples
+    --------
+    >>> image, kernel = np.array([[1.5, 2.5]]), np.array([[2.0]])
+    >>> mistake = _float_converted(lambda i, k: (i, k), "image")
+    >>> mistake.explains(np.array([[2.0, 4.0]]), (image, kernel))
+    True
+    >>> mistake.explains(np.array([[3.0, 5.0]]), (image, kernel)) is None  # right
+    True
+    >>> mistake.explains(np.array([[5.0]]), (np.array([[2]]), kernel))  # nothing cut
+    False
+    """
+
+    def test(output, image, kernel):
+        exact = conv2d(*prepare(image, kernel))
+        if array_problem(output, exact) is None:
+            raise ValueError("the output is right on this case")
+        converted = conv2d(*prepare(*_one_converted(image, kernel, which)))
+        if same_values(converted, exact):
+            # Nothing to cut (an integer array, or whole numbers): a wrong output here,
+            # such as the right values in float64, is another mistake.
+            return False
+        return same_values(output, converted)
+
+    cut = {
+        "image": "its pixels to whole numbers (2.7 becomes 2, -1.7 becomes -1)",
+        "kernel": "its weights to whole numbers (-1.7 becomes -1, a blur's 1/9 becomes 0)",
+    }[which]
+    return Mistake(
+        f"float {which} converted to int64",
+        f"your {which}.astype(np.int64) also converts a float {which}, which cuts {cut} "
+        "before any product. "
+        "Convert only the integer arrays to int64 (those whose dtype.kind is 'i' or 'u') "
+        "and leave float ones as they are; np.result_type of the converted arrays is then "
+        "float64 when the kernel or the image is float.",
+        test=test,
+    )
+
+
+def _dtype_mistakes(prepare):
+    """The mistakes of dtype that every loop exercise names, in the order they are tried
+    (after :data:`IMAGE_DTYPE`): small integers that wrap, float results cut to integers,
+    then a float image or kernel converted to int64. ``prepare`` as for :func:`_wraps`."""
+    return [
+        _wraps(prepare),
+        _floats_as_integers(prepare),
+        *(_float_converted(prepare, which) for which in _WHICH),
+    ]
 
 
 def _wraps(prepare):
@@ -533,8 +620,7 @@ cross_correlate2d = FunctionExercise(
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
         IMAGE_DTYPE,
-        _wraps(lambda image, kernel: (image, kernel)),
-        _floats_as_integers(lambda image, kernel: (image, kernel)),
+        *_dtype_mistakes(lambda image, kernel: (image, kernel)),
         Mistake(
             "kernel flipped",
             "your function computes true convolution, which turns the kernel by 180 "
@@ -566,8 +652,10 @@ cross_correlate2d = FunctionExercise(
         "where the kernel fits inside the image.",
         "Loop over the output's positions (y, x). Each entry is the sum of "
         "image[y:y + kH, x:x + kW] * kernel.",
-        "Convert integer inputs to int64 first (image.astype(np.int64)): in uint8, a "
-        "photograph's type, products and sums above 255 wrap around. Floats stay floats: "
+        "Convert each integer input to int64 first, and only those (a.astype(np.int64) "
+        "where a.dtype.kind is 'i' or 'u'; a float image or kernel would lose its "
+        "fractions): in uint8, a photograph's type, products and sums above 255 wrap "
+        "around. Floats stay floats: "
         "create the output with np.zeros((H - kH + 1, W - kW + 1), "
         "dtype=np.result_type(image, kernel)) after the conversion. Do not flip the kernel.",
     ],
@@ -606,8 +694,7 @@ convolve2d_true = FunctionExercise(
     problem=_shape_problem(_VALID_RULE),
     mistakes=[
         IMAGE_DTYPE,
-        _wraps(lambda image, kernel: (image, kernel[::-1, ::-1])),
-        _floats_as_integers(lambda image, kernel: (image, kernel[::-1, ::-1])),
+        *_dtype_mistakes(lambda image, kernel: (image, kernel[::-1, ::-1])),
         Mistake(
             "kernel not flipped",
             "this is cross-correlation. True convolution turns the kernel by 180 degrees "
@@ -696,8 +783,7 @@ correlate_same = FunctionExercise(
     problem=_shape_problem(_SAME_RULE),
     mistakes=[
         IMAGE_DTYPE,
-        _wraps(_pad_half),
-        _floats_as_integers(_pad_half),
+        *_dtype_mistakes(_pad_half),
         Mistake(
             "no padding",
             "this is the valid output. Pad (kH - 1) / 2 rows of zeros above and below, and "
