@@ -92,6 +92,11 @@ MAX_CODE_CHARS, MAX_PARSED_CELL_CHARS = 500_000, 100_000
 #: The longest event line, and the most bytes, that a child may send.
 MAX_LINE_BYTES = 32 * 2**20
 MAX_CHANNEL_BYTES = 256 * 2**20
+#: The most JSON values (counted as the commas, braces and brackets of its lines) that a
+#: child may send: each costs the grader up to ~300 bytes to read, 20 times its size on
+#: the channel, so the byte limits alone let one submission hold gigabytes of the
+#: grader's memory. The runner sends at most ``grade_runner.MAX_VALUES`` per answer.
+MAX_CHANNEL_VALUES = 1_000_000
 #: The bubblewrap program (the Debian package ``bubblewrap``).
 BWRAP = "bwrap"
 #: The first of the user ids that sandboxed processes run under, when grading as root.
@@ -561,14 +566,20 @@ class Child:
             pass
 
     def _read(self):
-        total = 0
+        total = values = 0
         try:
             while True:
                 line = self.proc.stdout.readline(MAX_LINE_BYTES)
                 total += len(line)
                 if not line:
                     break
-                if total > MAX_CHANNEL_BYTES or not line.endswith(b"\n"):
+                # Counted before parsing: a line is read only if the budget allows it.
+                values += line.count(b",") + line.count(b"{") + line.count(b"[")
+                if (
+                    total > MAX_CHANNEL_BYTES
+                    or values > MAX_CHANNEL_VALUES
+                    or not line.endswith(b"\n")
+                ):
                     self.events.put({"event": "_flood"})
                     break
                 try:
@@ -715,9 +726,21 @@ def read_notebook(path):
     if code > MAX_CODE_CHARS:
         raise Unreadable(f"its code cells hold {code} characters; the limit is {MAX_CODE_CHARS}")
     try:
-        return nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(text, as_version=4)
     except Exception:  # nbformat's many ways of refusing a file: read the cells alone
         pass
+    else:
+        cells = nb.get("cells", [])
+        if all(isinstance(c, dict) and isinstance(c.get("source"), str) for c in cells):
+            # Counted again on what nbformat made: a version-3 notebook keeps its cells
+            # in "worksheets", which the count above never sees.
+            code = sum(len(c["source"]) for c in cells if c.get("cell_type") == "code")
+            if code > MAX_CODE_CHARS:
+                raise Unreadable(
+                    f"its code cells hold {code} characters; the limit is {MAX_CODE_CHARS}"
+                )
+            return nb
+        # a cell without a source (nbformat only warns): read the cells alone
     cells = []
     for cell in data["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
@@ -895,7 +918,7 @@ def outcome(data):
         raised=clean(data["raised"]) if "raised" in data else None,
         not_implemented=bool(data.get("not_implemented")),
         mutated=bool(data.get("mutated")),
-        not_callable=str(data["not_callable"]) if "not_callable" in data else None,
+        not_callable=clean(data["not_callable"], 200) if "not_callable" in data else None,
     )
 
 
@@ -1085,6 +1108,11 @@ class Grader:
                     seen += 1
                 elif kind == "done" and seen == len(expected):
                     done = True
+                    # Nothing more is read: a thread or atexit handler that keeps the
+                    # process alive after its last cell must not hold the grader to
+                    # the time limit.
+                    child.kill()
+                    break
         except TimeoutError:
             child.kill(f"the time limit ({self.limits.run_seconds:g} s)")
         ending = child.ending()
@@ -1140,6 +1168,9 @@ class Grader:
                     f"(cell {where[0] + 1})."
                 )
             result = self.judge(exercise, records[name], where is not None)
+            # A verdict quotes what the answer was (a tuple of 10,000 long strings, a
+            # type's 10 MB name): kept as the feedback shows it, not megabytes per row.
+            result = dataclasses.replace(result, message=clean(result.message, 2000))
             result, row.scores[name] = self.score(exercise, result, records[name])
             row.results.append(result)
             if records[name].origin is not None:
@@ -1183,6 +1214,9 @@ class Grader:
                     records[current].done = True
                     current, position = None, position + 1
                     deadline = time.monotonic() + self.limits.exercise_seconds
+                    if position == len(names):  # all checked: what lingers is ended
+                        child.kill()
+                        break
         except TimeoutError:
             if not ready:
                 child.kill(f"the imports took longer than {self.limits.startup_seconds:g} s")
@@ -1332,9 +1366,11 @@ class Grader:
             raise ValueError("the output folder must not be inside the submissions folder")
         files, skipped = submitted_files(folder)
         rows = [Row(file=f, student=student_id(f)) for f in files]
+        distinct_ids(rows)
         previous, todo = None, rows
         if students or exercises:
             previous = read_rows(out)
+            check_previous(previous, out, self.chapter, self.scheme, self.exercises)
             names = [e.name for e in self.exercises]
             for name in exercises or []:
                 if name not in names:
@@ -1420,6 +1456,38 @@ def submitted_files(folder):
 def student_id(relative):
     """The student's id: the file's path in the folder, without ``.ipynb``."""
     return re.sub(r"\.ipynb$", "", relative, flags=re.IGNORECASE)
+
+
+def distinct_ids(rows):
+    """Make the rows' student ids distinct, ignoring case, as an LMS matches them.
+
+    ``alice.ipynb``, ``alice.IPYNB`` and a file ``alice`` would all be the student
+    ``alice``: three rows of ``lms.csv`` for one student, of which a gradebook keeps one.
+    Files whose ids collide keep their whole file name as their id instead, so that none
+    of them matches the student by mistake, and their row says why.
+
+    Examples
+    --------
+    >>> rows = [Row(file=f, student=student_id(f)) for f in ("alice", "alice.ipynb", "bob.ipynb")]
+    >>> distinct_ids(rows)
+    >>> [row.student for row in rows]
+    ['alice', 'alice.ipynb', 'bob']
+    """
+    for _ in range(len(rows)):
+        by_id = {}
+        for row in rows:
+            by_id.setdefault(row.student.casefold(), []).append(row)
+        colliding = [row for same in by_id.values() if len(same) > 1 for row in same]
+        renamed = [row for row in colliding if row.student != row.file]
+        if not renamed:
+            return
+        for row in renamed:
+            row.flags.append(
+                f"Its student id {row.student!r} was also another file's (ignoring case): "
+                f"its id is its file name, {row.file!r}, instead; match it to the student "
+                "by hand."
+            )
+            row.student = row.file
 
 
 def snapshot(folders):
@@ -1513,6 +1581,46 @@ def read_rows(out):
             f"out: no earlier grading to update in {out} ({type(error).__name__}); "
             "grade the whole class into it first"
         ) from None
+
+
+def _chapter_number(chapter):
+    return str(chapter).split("_")[0].lstrip("0") or "0"
+
+
+def check_previous(previous, out, chapter, scheme, exercises):
+    """Refuse to regrade into an earlier grading that this grading would mix up with.
+
+    ``results.json`` must be of the same chapter (a regrade of chapter 2 into chapter 1's
+    folder would give the other rows chapter 1's verdicts under chapter 2's columns),
+    and each kept score must be a score of the current points file: a finite number
+    between 0 and the exercise's points, of an exercise of the chapter (a score edited
+    to 100, or NaN, would go into the table and the LMS's total as it is).
+
+    Raises
+    ------
+    ValueError
+        Saying which rule the earlier grading breaks.
+    """
+    path = Path(out) / "results.json"
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("chapter")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if recorded is None or _chapter_number(recorded) != _chapter_number(chapter):
+        raise ValueError(
+            f"out: {path} is the grading of chapter {recorded!r}, not of chapter {chapter}; "
+            "regrade into the folder of the same chapter"
+        )
+    names = {e.name for e in exercises}
+    for row in previous.values():
+        for name, value in row.scores.items():
+            if name not in names or not (0 <= value <= scheme.points[name]):
+                raise ValueError(
+                    f"out: {path} gives {clean(row.file, 200)} {value!r} points for "
+                    f"{clean(name, 100)}, which is not a score of chapter {chapter} with "
+                    "these points (edited by hand, or graded with other weights?); grade "
+                    "the whole class again"
+                )
 
 
 def merge_rows(rows, todo, previous, only_exercises, exercises):
