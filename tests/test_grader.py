@@ -1293,3 +1293,28 @@ emit(event="done")
         "changed input not seen": verdicts["sobel_magnitude"] == "correct",
     }
     assert not any(forged.values()), forged
+
+
+def test_a_folder_that_becomes_a_link_during_grading_is_not_read_through(tmp_path):
+    """The folder is listed when grading starts; a student who can write to it (a shared
+    or synced folder) then replaces ``bob/`` by a link to a folder that holds a notebook
+    with the answers (the instructor's ``chapters/``): only the file's last step was
+    checked for a link, so the instructor's notebook was graded as Bob's, 6 / 6."""
+    folder = tmp_path / "submitted"
+    (folder / "bob").mkdir(parents=True)
+    (folder / "bob" / "01_convolution.ipynb").write_text("{}")
+    files, _ = grade.submitted_files(folder)
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    nbformat.write(fixtures.instructor_notebook(), chapters / "01_convolution.ipynb")
+    shutil.rmtree(folder / "bob")
+    (folder / "bob").symlink_to(chapters)
+    grader = grade.Grader(1, run_notebook=False)
+    row = grade.Row(file=files[0], student="bob")
+    grader.grade_one(folder / files[0], folder, tmp_path, tmp_path, row)
+    assert row.reason == "unreadable: a symbolic link on its path: not followed"
+    assert sum(row.scores.values()) == 0
+    fifo = tmp_path / "fifo.ipynb"  # a file that became a FIFO is refused, not waited on
+    os.mkfifo(fifo)
+    with pytest.raises(grade.Unreadable, match="not a regular file"):
+        grade._read_inside(fifo)

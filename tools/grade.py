@@ -40,6 +40,7 @@ import ast
 import base64
 import csv
 import dataclasses
+import errno
 import functools
 import hashlib
 import io
@@ -689,9 +690,45 @@ class Unreadable(Exception):
     """A submitted file that is not a notebook this grader can read."""
 
 
-def read_notebook(path):
+def _read_inside(path, root=None):
+    """The bytes of the regular file ``path``, opened without following a symbolic link
+    anywhere below ``root`` (or at its last step) and without blocking on a FIFO.
+
+    The folder was listed before grading began: a folder of ``path`` that has become a
+    link since (to the instructor's ``chapters/``, say) must not be read through, nor a
+    file that has become a FIFO wait forever.
+    """
+    path = Path(path)
+    parts = path.relative_to(root).parts if root is not None else (path.name,)
+    directory = os.open(root if root is not None else path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=directory)
+            os.close(directory)
+            directory = inner
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+        descriptor = os.open(parts[-1], flags, dir_fd=directory)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise Unreadable("a symbolic link on its path: not followed") from None
+        raise
+    finally:
+        os.close(directory)
+    with open(descriptor, "rb") as file:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise Unreadable("not a regular file")
+        if status.st_size > MAX_NOTEBOOK_BYTES:
+            raise Unreadable(
+                f"too large ({status.st_size} bytes; the limit is {MAX_NOTEBOOK_BYTES})"
+            )
+        return file.read(MAX_NOTEBOOK_BYTES + 1)
+
+
+def read_notebook(path, root=None):
     """Read a submitted notebook; raise :class:`Unreadable` with the reason.
 
+    ``root`` is the submissions folder: no symbolic link below it is followed.
     A notebook that nbformat refuses (an editor's odd field, an old format) is still
     graded when its cells can be read: each has a type and a source.
     """
@@ -704,8 +741,11 @@ def read_notebook(path):
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise Unreadable(f"too large ({size} bytes; the limit is {MAX_NOTEBOOK_BYTES})")
+    raw = _read_inside(path, root)
+    if len(raw) > MAX_NOTEBOOK_BYTES:  # it grew since
+        raise Unreadable(f"too large (more than {MAX_NOTEBOOK_BYTES} bytes)")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Unreadable(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
     try:
@@ -1322,7 +1362,7 @@ class Grader:
     def grade_one(self, path, folder, out, scratch_root, row):
         """Grade one file into ``row``; every failure becomes the row's reason."""
         try:
-            nb = read_notebook(path)
+            nb = read_notebook(path, root=folder)
         except (Unreadable, OSError) as error:
             row.reason = f"unreadable: {error}"
             return
