@@ -1318,3 +1318,15 @@ def test_a_folder_that_becomes_a_link_during_grading_is_not_read_through(tmp_pat
     os.mkfifo(fifo)
     with pytest.raises(grade.Unreadable, match="not a regular file"):
         grade._read_inside(fifo)
+
+
+def test_a_notebook_of_many_raising_cells_keeps_a_short_row(sandbox, tmp_path):
+    """Every error of the run step was kept in the row (results.json), 300 characters
+    each: a notebook of 100,000 cells that raise put tens of MB into it. The row keeps
+    the first ones and counts them all."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('raise ValueError("x" * 400)') for _ in range(120)]
+    row = grade.Row(file="raises.ipynb", student="raises")
+    sandbox.run_step(nb, tmp_path, None, None, row)
+    assert row.notebook_run == "ran to the end; 120 cells raised"
+    assert len(row.run_errors) == 100  # grade.MAX_RUN_ERRORS

@@ -498,6 +498,9 @@ def describe_exit(code, killed_for=None):
 #: The longest message from a sandboxed process that the grader keeps, and the longest
 #: feedback file.
 MAX_MESSAGE_CHARS, MAX_FEEDBACK_CHARS = 300, 20_000
+#: The most errors of the run step that a row keeps (the feedback shows 20): a notebook
+#: of 100,000 cells that each raise would otherwise put 30 MB into results.json.
+MAX_RUN_ERRORS = 100
 #: What a spreadsheet reads as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
@@ -1134,7 +1137,7 @@ class Grader:
         row.quick_run = self.quick_run
         deadline = time.monotonic() + self.limits.run_seconds
         expected = [position for position, _ in cells]
-        seen, done, stopped = 0, False, None
+        seen, done, stopped, errors = 0, False, None, 0
         try:
             while (event := child.event(deadline)) is not None:
                 kind = event.get("event")
@@ -1144,7 +1147,9 @@ class Grader:
                     and event.get("position") == expected[seen]
                 ):
                     if event.get("error"):
-                        row.run_errors.append((expected[seen], clean(event["error"])))
+                        errors += 1
+                        if len(row.run_errors) < MAX_RUN_ERRORS:  # counted, not all kept
+                            row.run_errors.append((expected[seen], clean(event["error"])))
                     seen += 1
                 elif kind == "done" and seen == len(expected):
                     done = True
@@ -1158,7 +1163,6 @@ class Grader:
         ending = child.ending()
         if not done:
             stopped = ending
-        errors = len(row.run_errors)
         if done and not errors:
             row.notebook_run = "ran clean"
         elif done:
