@@ -40,6 +40,7 @@ import ast
 import base64
 import csv
 import dataclasses
+import errno
 import functools
 import hashlib
 import io
@@ -92,6 +93,11 @@ MAX_CODE_CHARS, MAX_PARSED_CELL_CHARS = 500_000, 100_000
 #: The longest event line, and the most bytes, that a child may send.
 MAX_LINE_BYTES = 32 * 2**20
 MAX_CHANNEL_BYTES = 256 * 2**20
+#: The most JSON values (counted as the commas, braces and brackets of its lines) that a
+#: child may send: each costs the grader up to ~300 bytes to read, 20 times its size on
+#: the channel, so the byte limits alone let one submission hold gigabytes of the
+#: grader's memory. The runner sends at most ``grade_runner.MAX_VALUES`` per answer.
+MAX_CHANNEL_VALUES = 1_000_000
 #: The bubblewrap program (the Debian package ``bubblewrap``).
 BWRAP = "bwrap"
 #: The first of the user ids that sandboxed processes run under, when grading as root.
@@ -493,6 +499,9 @@ def describe_exit(code, killed_for=None):
 #: The longest message from a sandboxed process that the grader keeps, and the longest
 #: feedback file.
 MAX_MESSAGE_CHARS, MAX_FEEDBACK_CHARS = 300, 20_000
+#: The most errors of the run step that a row keeps (the feedback shows 20): a notebook
+#: of 100,000 cells that each raise would otherwise put 30 MB into results.json.
+MAX_RUN_ERRORS = 100
 #: What a spreadsheet reads as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
@@ -562,14 +571,20 @@ class Child:
             pass
 
     def _read(self):
-        total = 0
+        total = values = 0
         try:
             while True:
                 line = self.proc.stdout.readline(MAX_LINE_BYTES)
                 total += len(line)
                 if not line:
                     break
-                if total > MAX_CHANNEL_BYTES or not line.endswith(b"\n"):
+                # Counted before parsing: a line is read only if the budget allows it.
+                values += line.count(b",") + line.count(b"{") + line.count(b"[")
+                if (
+                    total > MAX_CHANNEL_BYTES
+                    or values > MAX_CHANNEL_VALUES
+                    or not line.endswith(b"\n")
+                ):
                     self.events.put({"event": "_flood"})
                     break
                 try:
@@ -679,9 +694,45 @@ class Unreadable(Exception):
     """A submitted file that is not a notebook this grader can read."""
 
 
-def read_notebook(path):
+def _read_inside(path, root=None):
+    """The bytes of the regular file ``path``, opened without following a symbolic link
+    anywhere below ``root`` (or at its last step) and without blocking on a FIFO.
+
+    The folder was listed before grading began: a folder of ``path`` that has become a
+    link since (to the instructor's ``chapters/``, say) must not be read through, nor a
+    file that has become a FIFO wait forever.
+    """
+    path = Path(path)
+    parts = path.relative_to(root).parts if root is not None else (path.name,)
+    directory = os.open(root if root is not None else path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=directory)
+            os.close(directory)
+            directory = inner
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+        descriptor = os.open(parts[-1], flags, dir_fd=directory)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise Unreadable("a symbolic link on its path: not followed") from None
+        raise
+    finally:
+        os.close(directory)
+    with open(descriptor, "rb") as file:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise Unreadable("not a regular file")
+        if status.st_size > MAX_NOTEBOOK_BYTES:
+            raise Unreadable(
+                f"too large ({status.st_size} bytes; the limit is {MAX_NOTEBOOK_BYTES})"
+            )
+        return file.read(MAX_NOTEBOOK_BYTES + 1)
+
+
+def read_notebook(path, root=None):
     """Read a submitted notebook; raise :class:`Unreadable` with the reason.
 
+    ``root`` is the submissions folder: no symbolic link below it is followed.
     A notebook that nbformat refuses (an editor's odd field, an old format) is still
     graded when its cells can be read: each has a type and a source.
     """
@@ -694,8 +745,11 @@ def read_notebook(path):
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise Unreadable(f"too large ({size} bytes; the limit is {MAX_NOTEBOOK_BYTES})")
+    raw = _read_inside(path, root)
+    if len(raw) > MAX_NOTEBOOK_BYTES:  # it grew since
+        raise Unreadable(f"too large (more than {MAX_NOTEBOOK_BYTES} bytes)")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Unreadable(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
     try:
@@ -716,9 +770,21 @@ def read_notebook(path):
     if code > MAX_CODE_CHARS:
         raise Unreadable(f"its code cells hold {code} characters; the limit is {MAX_CODE_CHARS}")
     try:
-        return nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(text, as_version=4)
     except Exception:  # nbformat's many ways of refusing a file: read the cells alone
         pass
+    else:
+        cells = nb.get("cells", [])
+        if all(isinstance(c, dict) and isinstance(c.get("source"), str) for c in cells):
+            # Counted again on what nbformat made: a version-3 notebook keeps its cells
+            # in "worksheets", which the count above never sees.
+            code = sum(len(c["source"]) for c in cells if c.get("cell_type") == "code")
+            if code > MAX_CODE_CHARS:
+                raise Unreadable(
+                    f"its code cells hold {code} characters; the limit is {MAX_CODE_CHARS}"
+                )
+            return nb
+        # a cell without a source (nbformat only warns): read the cells alone
     cells = []
     for cell in data["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
@@ -910,7 +976,7 @@ def outcome(data):
         raised=clean(data["raised"]) if "raised" in data else None,
         not_implemented=bool(data.get("not_implemented")),
         mutated=bool(data.get("mutated")),
-        not_callable=str(data["not_callable"]) if "not_callable" in data else None,
+        not_callable=clean(data["not_callable"], 200) if "not_callable" in data else None,
     )
 
 
@@ -1087,7 +1153,7 @@ class Grader:
         row.quick_run = self.quick_run
         deadline = time.monotonic() + self.limits.run_seconds
         expected = [position for position, _ in cells]
-        seen, done, stopped = 0, False, None
+        seen, done, stopped, errors = 0, False, None, 0
         try:
             while (event := child.event(deadline)) is not None:
                 kind = event.get("event")
@@ -1097,16 +1163,22 @@ class Grader:
                     and event.get("position") == expected[seen]
                 ):
                     if event.get("error"):
-                        row.run_errors.append((expected[seen], clean(event["error"])))
+                        errors += 1
+                        if len(row.run_errors) < MAX_RUN_ERRORS:  # counted, not all kept
+                            row.run_errors.append((expected[seen], clean(event["error"])))
                     seen += 1
                 elif kind == "done" and seen == len(expected):
                     done = True
+                    # Nothing more is read: a thread or atexit handler that keeps the
+                    # process alive after its last cell must not hold the grader to
+                    # the time limit.
+                    child.kill()
+                    break
         except TimeoutError:
             child.kill(f"the time limit ({self.limits.run_seconds:g} s)")
         ending = child.ending()
         if not done:
             stopped = ending
-        errors = len(row.run_errors)
         if done and not errors:
             row.notebook_run = "ran clean"
         elif done:
@@ -1156,6 +1228,9 @@ class Grader:
                     f"(cell {where[0] + 1})."
                 )
             result = self.judge(exercise, records[name], where is not None)
+            # A verdict quotes what the answer was (a tuple of 10,000 long strings, a
+            # type's 10 MB name): kept as the feedback shows it, not megabytes per row.
+            result = dataclasses.replace(result, message=clean(result.message, 2000))
             result, row.scores[name] = self.score(exercise, result, records[name])
             row.results.append(result)
             elsewhere = other_definitions(nb, name, where)
@@ -1206,6 +1281,9 @@ class Grader:
                     records[current].done = True
                     current, position = None, position + 1
                     deadline = time.monotonic() + self.limits.exercise_seconds
+                    if position == len(names):  # all checked: what lingers is ended
+                        child.kill()
+                        break
         except TimeoutError:
             if not ready:
                 child.kill(f"the imports took longer than {self.limits.startup_seconds:g} s")
@@ -1311,7 +1389,7 @@ class Grader:
     def grade_one(self, path, folder, out, scratch_root, row):
         """Grade one file into ``row``; every failure becomes the row's reason."""
         try:
-            nb = read_notebook(path)
+            nb = read_notebook(path, root=folder)
         except (Unreadable, OSError) as error:
             row.reason = f"unreadable: {error}"
             return
@@ -1355,9 +1433,11 @@ class Grader:
             raise ValueError("the output folder must not be inside the submissions folder")
         files, skipped = submitted_files(folder)
         rows = [Row(file=f, student=student_id(f)) for f in files]
+        distinct_ids(rows)
         previous, todo = None, rows
         if students or exercises:
             previous = read_rows(out)
+            check_previous(previous, out, self.chapter, self.scheme, self.exercises)
             check_same_scheme(out, self.scheme, self.exercises)
             names = [e.name for e in self.exercises]
             for name in exercises or []:
@@ -1445,6 +1525,38 @@ def submitted_files(folder):
 def student_id(relative):
     """The student's id: the file's path in the folder, without ``.ipynb``."""
     return re.sub(r"\.ipynb$", "", relative, flags=re.IGNORECASE)
+
+
+def distinct_ids(rows):
+    """Make the rows' student ids distinct, ignoring case, as an LMS matches them.
+
+    ``alice.ipynb``, ``alice.IPYNB`` and a file ``alice`` would all be the student
+    ``alice``: three rows of ``lms.csv`` for one student, of which a gradebook keeps one.
+    Files whose ids collide keep their whole file name as their id instead, so that none
+    of them matches the student by mistake, and their row says why.
+
+    Examples
+    --------
+    >>> rows = [Row(file=f, student=student_id(f)) for f in ("alice", "alice.ipynb", "bob.ipynb")]
+    >>> distinct_ids(rows)
+    >>> [row.student for row in rows]
+    ['alice', 'alice.ipynb', 'bob']
+    """
+    for _ in range(len(rows)):
+        by_id = {}
+        for row in rows:
+            by_id.setdefault(row.student.casefold(), []).append(row)
+        colliding = [row for same in by_id.values() if len(same) > 1 for row in same]
+        renamed = [row for row in colliding if row.student != row.file]
+        if not renamed:
+            return
+        for row in renamed:
+            row.flags.append(
+                f"Its student id {row.student!r} was also another file's (ignoring case): "
+                f"its id is its file name, {row.file!r}, instead; match it to the student "
+                "by hand."
+            )
+            row.student = row.file
 
 
 def snapshot(folders):
@@ -1585,6 +1697,46 @@ def check_same_scheme(out, scheme, exercises):
             f"{out}: pass the same --weights file and --partial-credit setting, or grade "
             "the whole class again"
         )
+
+
+def _chapter_number(chapter):
+    return str(chapter).split("_")[0].lstrip("0") or "0"
+
+
+def check_previous(previous, out, chapter, scheme, exercises):
+    """Refuse to regrade into an earlier grading that this grading would mix up with.
+
+    ``results.json`` must be of the same chapter (a regrade of chapter 2 into chapter 1's
+    folder would give the other rows chapter 1's verdicts under chapter 2's columns),
+    and each kept score must be a score of the current points file: a finite number
+    between 0 and the exercise's points, of an exercise of the chapter (a score edited
+    to 100, or NaN, would go into the table and the LMS's total as it is).
+
+    Raises
+    ------
+    ValueError
+        Saying which rule the earlier grading breaks.
+    """
+    path = Path(out) / "results.json"
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("chapter")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if recorded is None or _chapter_number(recorded) != _chapter_number(chapter):
+        raise ValueError(
+            f"out: {path} is the grading of chapter {recorded!r}, not of chapter {chapter}; "
+            "regrade into the folder of the same chapter"
+        )
+    names = {e.name for e in exercises}
+    for row in previous.values():
+        for name, value in row.scores.items():
+            if name not in names or not (0 <= value <= scheme.points[name]):
+                raise ValueError(
+                    f"out: {path} gives {clean(row.file, 200)} {value!r} points for "
+                    f"{clean(name, 100)}, which is not a score of chapter {chapter} with "
+                    "these points (edited by hand, or graded with other weights?); grade "
+                    "the whole class again"
+                )
 
 
 def merge_rows(rows, todo, previous, only_exercises, exercises):

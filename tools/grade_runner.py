@@ -59,6 +59,11 @@ from lib.exercises.checker import CALLS_A_STUB, integer_scalar, stub_called, typ
 MAX_ARRAY_BYTES = 8 * 2**20
 #: The most items of a list or tuple, and how deep they may nest, that travel back.
 MAX_ITEMS, MAX_DEPTH = 10_000, 4
+#: The most values (items of every list and tuple, at every depth) of one answer that
+#: travel back: beyond it, the answer is "opaque". Lists of lists that share one list
+#: (``[[None] * 10_000] * 220``) cost the submission nothing to make, but each value
+#: costs the grader ~300 bytes to read back; honest answers are arrays or short tuples.
+MAX_VALUES = 20_000
 #: The modules that a submission cannot import in ``check`` mode: the chapters' checkers,
 #: which hold the reference solutions. ``lib.exercises.chapterN`` gives the chapter's
 #: exercise data instead (see :class:`_Checkers`).
@@ -74,8 +79,11 @@ def _npy(array):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def encode(value, depth=0):
+def encode(value, depth=0, budget=None):
     """Describe ``value`` as JSON data that :func:`decode` turns back into a value.
+
+    At most :data:`MAX_VALUES` values in all (``budget`` counts them down); a list or
+    tuple with more is "opaque".
 
     Examples
     --------
@@ -89,7 +97,11 @@ def encode(value, depth=0):
     >>> import torch
     >>> decode(encode(torch.Size([16, 6, 5, 5])))
     (16, 6, 5, 5)
+    >>> encode([[0] * 10_000] * 3)["t"]
+    'opaque'
     """
+    budget = [MAX_VALUES] if budget is None else budget
+    budget[0] -= 1
     if value is None or value is Ellipsis:
         return {"t": "none" if value is None else "ellipsis"}
     if type(value) in (bool, int, float) and (type(value) is not int or abs(value) < 2**63):
@@ -106,7 +118,12 @@ def encode(value, depth=0):
     elif isinstance(value, list | tuple) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
         # Subclasses too (torch.Size, a namedtuple): the checkers see them as what they are.
         kind = "list" if isinstance(value, list) else "tuple"
-        return {"t": kind, "items": [encode(v, depth + 1) for v in value]}
+        items = []
+        for item in value:
+            items.append(encode(item, depth + 1, budget))
+            if budget[0] < 0:  # too many values in all: the whole answer is opaque
+                return {"t": "opaque", "type": type(value).__name__}
+        return {"t": kind, "items": items}
     return {"t": "opaque", "type": type(value).__name__}
 
 
