@@ -192,28 +192,29 @@ if os.fork() == 0:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="not fixed: when bubblewrap cannot build its namespaces in Gradescope's container, "
-    "run_autograder grades --unsandboxed, as root, with only the session killed at the end; a "
-    "process that calls setsid() outlives the grading and rewrites results.json after the "
-    "grader wrote it. A fix: in that mode, as root, run the submission as a user id of its "
-    "own (the scratch folder chowned to it, results/ not writable by it) and kill every "
-    "process of that id after each run (a helper that takes the id and calls kill(-1)).",
+@pytest.mark.parametrize(
+    "first", ["", "os.kill(os.getppid(), 9)\n"], ids=["daemon", "parent-killed"]
 )
 def test_unsandboxed_in_gradescopes_container_no_process_outlives_the_grading(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, first
 ):
-    """gradescope.py's docstring says the grader writes results.json "after every process
-    of the submission has ended": in the container-only mode, one outlives it."""
+    """In the container-only mode (no PID namespace), a process that double-forks and
+    calls setsid() leaves the session the grader kills; it is reparented to the grader
+    (a subreaper) and ended before results.json is written, so it cannot rewrite it
+    (found by session 8's red team: it turned a 0 into a 6)."""
     root = tmp_path / "autograder"
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
     (root / "source" / "config.json").write_text(json.dumps({"chapter": 1, "run_notebook": True}))
     results = root / "results" / "results.json"
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(DAEMON.replace("RESULTS", repr(str(results))))]
+    daemon = DAEMON.replace("RESULTS", repr(str(results)))
+    # "parent-killed": the runner first kills the process that waits for it, so that its
+    # orphans would go to the next subreaper up, the grader itself.
+    daemon = daemon.replace(
+        "if os.fork() == 0:\n    os.setsid()", first + "if os.fork() == 0:\n    os.setsid()", 1
+    )
+    nb.cells = [nbformat.v4.new_code_cell(daemon)]
     nbformat.write(nb, root / "submission" / "daemon.ipynb")
 
     detect = gradescope.grade.detect_isolation

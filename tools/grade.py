@@ -70,6 +70,7 @@ sys.path.insert(0, str(TOOLS))
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 from grade_runner import MAX_ARRAY_BYTES, MAX_DEPTH, MAX_ITEMS, decode, encode  # noqa: E402
+from grade_sandbox import become_subreaper, children, end_descendants  # noqa: E402
 
 import lib  # noqa: E402
 from lib.exercises import chapter_exercises  # noqa: E402
@@ -542,8 +543,15 @@ def csv_cell(value):
 class Child:
     """One sandboxed runner: send it a request, read its events against deadlines."""
 
-    def __init__(self, argv, request, cwd, cgroups=()):
+    #: The process ids of the runners not yet waited for: never swept as strays.
+    live = set()
+
+    def __init__(self, argv, request, cwd, cgroups=(), spare=None):
         self.cgroups = list(cgroups)
+        # When not None (unsandboxed: see Grader.__init__), this process is a subreaper,
+        # and these were its children before grading: what else is its child at the end
+        # of a run is an orphan that a submission left behind.
+        self.spare = spare
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -553,6 +561,7 @@ class Child:
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
             start_new_session=True,
         )
+        Child.live.add(self.proc.pid)
         self.events = queue.Queue()
         self.stderr = b""
         self.killed_for = None
@@ -637,6 +646,9 @@ class Child:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        Child.live.discard(self.proc.pid)
+        if self.spare is not None:  # and, unsandboxed, what left the session (orphans are
+            end_descendants(spare=self.spare | Child.live)  # reparented to this process)
         if self.cgroups:  # and anything left in its control groups
             Cgroups.end(self.cgroups)
             self.cgroups = []
@@ -1051,6 +1063,13 @@ class Grader:
         self.chapter = chapter
         self.limits = limits or Limits()
         self.level = detect_isolation(isolation)
+        self.spare_children = None
+        if self.level == "unsandboxed":
+            # No PID namespace to end a submission's processes with: make this process
+            # the one that inherits the orphans, so that a daemon that left its session
+            # is still found and ended when its run ends (Child.finish).
+            become_subreaper()
+            self.spare_children = set(children())
         self.jobs = max(1, int(jobs))
         self.run_notebook = run_notebook
         self.quick_run = quick_run
@@ -1100,7 +1119,8 @@ class Grader:
         if self.level == "unsandboxed":
             config["scratch"] = str(scratch)
             config["mpl_cache"] = str(self.mpl_cache) if self.mpl_cache else None
-            return Child([*script, "unsandboxed", json.dumps(config)], request, cwd=scratch)
+            argv = [*script, "unsandboxed", json.dumps(config)]
+            return Child(argv, request, cwd=scratch, spare=self.spare_children)
         groups = self.cgroups.create(number, self.limits) if self.cgroups else []
         config["cgroups"] = groups
         config["bwrap"] = bwrap_argv(self.level, mode, config, self.limits, self.mpl_cache)

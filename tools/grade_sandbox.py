@@ -34,6 +34,7 @@ import signal
 import sys
 
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
 #: Where the submission's folder is, inside the sandbox.
 WORKDIR = "/tmp/submission"
 #: Where the grader binds matplotlib's font cache (read-only), inside the sandbox.
@@ -117,9 +118,61 @@ def unsandboxed(config):
     run_runner(config, workdir)
 
 
+def become_subreaper():
+    """Make this process the one that inherits every orphan among its descendants: a
+    process that double-forks and calls setsid() to leave the session is reparented here,
+    not to init, so that :func:`end_descendants` can still end it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0):
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def children(spare=()):
+    """The process ids whose parent is this process, except those in ``spare``."""
+    me, found = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in spare:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as file:
+                stat = file.read()
+        except OSError:  # it ended meanwhile
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after it
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            found.append(int(name))
+    return found
+
+
+def end_descendants(spare=(), rounds=200):
+    """SIGKILL every child of this process but ``spare``, reap them, and again, until none
+    is left: the orphans of a killed child are reparented here (a subreaper) and ended in
+    the next round. Returns how many processes were ended."""
+    ended = 0
+    for _ in range(rounds):
+        found = children(spare)
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in found:
+            try:
+                os.waitpid(pid, 0)
+                ended += 1
+            except ChildProcessError:
+                pass
+    return ended
+
+
 def run_runner(config, workdir):
-    """Start the runner as a child and wait for it (so that its end, and a signal, end it)."""
+    """Start the runner as a child and wait for it (so that its end, and a signal, end it);
+    then end whatever it left behind, daemons that left its session included."""
     argv = [config["python"], "-I", config["runner"], config["mode"]]
+    become_subreaper()
     child = os.fork()
     if child == 0:
         try:
@@ -136,6 +189,7 @@ def run_runner(config, workdir):
         pid, status = os.waitpid(child, 0)
         if pid == child:
             break
+    end_descendants()
     if os.WIFSIGNALED(status):
         os._exit(128 + os.WTERMSIG(status))
     os._exit(os.WEXITSTATUS(status))

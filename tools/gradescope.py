@@ -22,10 +22,12 @@ everywhere when the container lets bubblewrap create namespaces; when it does no
 ``run_autograder`` grades with ``--unsandboxed`` *by name* (``CONTAINER_IS_SANDBOX=1``
 in the script), and the results' output says so. Then the answers could read the
 checkers' references inside the container, and only the container keeps them from
-anything else: the grader writes ``results.json`` itself, after the submission's
-session has been killed, but a process of it that left that session (``setsid``) can
-outlive the grading and write ``results.json`` again (``tests/test_autograder.py`` keeps
-this reproduction as an expected failure).
+anything else. The grader writes ``results.json`` itself, after the submission's
+session has been killed and, since the grader is then a subreaper, after every process
+that left that session (``setsid``) and was orphaned has been found among its children
+and ended (``tests/test_autograder.py``). The submission runs as the container's user,
+though, root: code that attacks the grader's own process (``ptrace``, ``/proc/PID/mem``)
+is not stopped. A user id of its own for the submission would be the fix.
 
 ``AUTOGRADER_ROOT`` (default ``/autograder``) and ``AUTOGRADER_PYTHON`` move the layout
 and the interpreter, for the tests only.
