@@ -1110,6 +1110,43 @@ def test_a_regrade_that_would_mix_two_ways_of_scoring_is_refused(tmp_path, capsy
     assert (out / "grades.csv").read_text() == table  # nothing graded, nothing rewritten
 
 
+def test_what_a_killed_grader_left_is_swept_by_the_next(tmp_path):
+    """A grader killed with SIGKILL cannot remove its control groups or scratch folder;
+    the next grading removes those whose grader's process has ended, and only those."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(done.stdout)  # a process id that has just ended
+    stale = tmp_path / f"convbook-grade-{dead}-abc123"
+    alive = tmp_path / f"convbook-grade-{os.getpid()}-def456"
+    for folder in (stale, alive):
+        (folder / "probe").mkdir(parents=True)
+    assert grade.sweep_stale_scratch(tmp_path) == [str(stale)]
+    assert not stale.exists() and alive.exists()
+    groups = grade.Cgroups()
+    if not groups.available:
+        pytest.skip(f"no control groups here: {groups.error}")
+    groups.remove()
+    base = Path("/sys/fs/cgroup")
+    parents = [base] if groups.version == 2 else [base / c for c in grade.Cgroups.V1]
+    made = [parent / f"convbook-grade-{dead}-{i}" for i, parent in enumerate(parents)]
+    for folder in made:
+        (folder / "run-1").mkdir(parents=True)
+    try:
+        swept = grade.Cgroups()
+        assert set(map(str, made)) <= set(swept.swept)
+        assert not any(folder.exists() for folder in made)
+        swept.remove()
+    finally:
+        for folder in made:
+            for path in (folder / "run-1", folder):
+                if path.exists():
+                    path.rmdir()
+
+
 def test_control_groups_hold_memory_processes_and_cpu_and_go_away():
     """Hole 5: what the groups of one run are given (memory, processes, one CPU's quota),
     and that nothing of them is left afterwards."""

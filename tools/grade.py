@@ -272,6 +272,30 @@ def detect_isolation(wanted="auto"):
     return level
 
 
+def _dead(pid):
+    """True when ``pid`` (text) is a process id that no process has now."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def sweep_stale_scratch(folder=None):
+    """Remove the scratch folders (``convbook-grade-PID-*`` in the temporary folder) of
+    grading runs whose process has ended without removing them."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob("convbook-grade-*-*"):
+        if path.is_dir() and not path.is_symlink() and _dead(path.name.split("-")[2]):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
+
+
 class Cgroups:
     """Control groups that limit all the processes of one sandboxed run together.
 
@@ -285,6 +309,7 @@ class Cgroups:
 
     def __init__(self, base="/sys/fs/cgroup"):
         self.base, self.roots, self.version = Path(base), [], None
+        self.swept = self.sweep_stale(self.base)
         name = f"convbook-grade-{os.getpid()}-{secrets.token_hex(4)}"
         try:
             if (self.base / "cgroup.controllers").is_file():
@@ -304,6 +329,25 @@ class Cgroups:
         else:
             self.error = None if self.roots else "no cgroup hierarchy found"
         self.made = list(self.roots)  # what remove() removes, even after a refusal
+
+    @staticmethod
+    def sweep_stale(base):
+        """Remove the groups of grading runs that ended without removing them (a grader
+        killed with SIGKILL cannot): those whose grader's process id is no longer alive.
+        Returns the folders removed."""
+        removed = []
+        for parent in [Path(base), *(Path(base) / c for c in Cgroups.V1)]:
+            for root in parent.glob("convbook-grade-*-*") if parent.is_dir() else []:
+                if not _dead(root.name.split("-")[2]):
+                    continue
+                for child in root.glob("run-*"):
+                    Cgroups.end([child])
+                try:
+                    root.rmdir()
+                    removed.append(str(root))
+                except OSError:
+                    pass
+        return removed
 
     @property
     def available(self):
@@ -1478,7 +1522,8 @@ class Grader:
             row.reason = "not graded: the grading run was interrupted"
         watched = [folder, LIB, ROOT / "tools"] if self.watch is None else self.watch
         started = time.monotonic()
-        scratch_root = Path(tempfile.mkdtemp(prefix="convbook-grade-"))
+        sweep_stale_scratch()
+        scratch_root = Path(tempfile.mkdtemp(prefix=f"convbook-grade-{os.getpid()}-"))
         self.scratch_root = scratch_root
         if self.level == "bwrap-root":
             self.cgroups = Cgroups()
