@@ -273,9 +273,6 @@ def pooling_window_animation(
     >>> html.count("data:image/png;base64")  # one frame per output position
     4
     """
-    _, _, _, _, maxed, *_ = _plan(image, kernel_size, stride, padding, ceil_mode, count_include_pad)
-    rows, cols = maxed.shape
-    fig = plt.figure(figsize=(8.4, 3.0), dpi=60)
     # Built once and updated in place, as the widget is (see :class:`PoolingWindow`).
     panels = PoolingWindow(
         image,
@@ -285,6 +282,8 @@ def pooling_window_animation(
         ceil_mode=ceil_mode,
         count_include_pad=count_include_pad,
     )
+    rows, cols = panels.maxed.shape
+    fig = plt.figure(figsize=(8.4, 3.0), dpi=60)
     panels.build(fig)
     panels.show(0, 0)
     fig.tight_layout()
