@@ -303,11 +303,10 @@ def correlate2d_loops(image, kernel):
     check_ndim(kernel, "kernel", {2: "(kH, kW)"})
     (height, width), (k_h, k_w) = image.shape, kernel.shape
     if k_h > height or k_w > width or k_h == 0 or k_w == 0:
-        raise ValueError(
-            f"kernel ({k_h}x{k_w}) must be non-empty and fit in image ({height}x{width})"
-        )
-    # Integers are multiplied and summed in 64 bits: in a small type such as the uint8 of
-    # a photograph, a product or a sum out of range would wrap around (200 * 3 gives 88).
+        rule = "must be non-empty and fit in image"
+        raise ValueError(f"kernel ({k_h}x{k_w}) {rule} ({height}x{width})")
+    # Integers are multiplied and summed in 64 bits: in a small type such as the uint8
+    # of a photograph, a product or a sum out of range would wrap (200 * 3 gives 88).
     dtype = _result_dtype(image, kernel)
     image, kernel = image.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
     out = np.zeros((height - k_h + 1, width - k_w + 1), dtype=dtype)
@@ -391,8 +390,9 @@ def im2col(input, kernel_size, stride=1, dilation=1):
 def _conv2d_loops(image, weight, bias, stride, dilation, groups, out):
     """The formula, one loop per index: every multiply-add is visible, and slow.
 
-    ``out[n, o, y, x] = b[o] + sum_c sum_i sum_j in[n, c, y*s + i*d, x*s + j*d] w[o, c, i, j]``,
-    where ``c`` counts the input channels of output channel ``o``'s group.
+    ``out[n, o, y, x] = b[o] + sum_c sum_i sum_j in[n, c, Y, X] w[o, c, i, j]``, with
+    ``Y = y*s + i*d`` and ``X = x*s + j*d``, where ``c`` counts the input channels of
+    output channel ``o``'s group.
     """
     batch, out_channels, out_height, out_width = out.shape
     _, channels_per_group, kernel_height, kernel_width = weight.shape
@@ -400,14 +400,16 @@ def _conv2d_loops(image, weight, bias, stride, dilation, groups, out):
     (sy, sx), (dy, dx) = stride, dilation
     for n in range(batch):
         for o in range(out_channels):
-            first = (o // outputs_per_group) * channels_per_group  # o's group's 1st channel
+            # the first input channel of o's group
+            first = (o // outputs_per_group) * channels_per_group
             for y in range(out_height):
                 for x in range(out_width):
                     total = 0 if bias is None else bias[o]
                     for c in range(channels_per_group):
                         for i in range(kernel_height):
                             for j in range(kernel_width):
-                                pixel = image[n, first + c, y * sy + i * dy, x * sx + j * dx]
+                                row, column = y * sy + i * dy, x * sx + j * dx
+                                pixel = image[n, first + c, row, column]
                                 total += pixel * weight[o, c, i, j]
                     out[n, o, y, x] = total
 

@@ -471,6 +471,42 @@ def machine():
     }
 
 
+def readable_command(command):
+    """``command`` as a reader would type it: every absolute path cut to its file name.
+
+    A run records its command line, and an ``--output`` given as an absolute path names a
+    folder of the machine that made it, which no reader has; the file's name is what tells
+    which file the run wrote. Relative paths (``results/...``) are kept whole.
+
+    Parameters
+    ----------
+    command : str
+        A command line, words separated by spaces.
+
+    Returns
+    -------
+    str
+        The same command, each absolute path (also after ``--option=``) replaced by its
+        last part.
+
+    Examples
+    --------
+    >>> readable_command("python -m lib.reproduce --output /home/me/runs/a.json --seed 1")
+    'python -m lib.reproduce --output a.json --seed 1'
+    >>> readable_command("python -m lib.reproduce --output=/tmp/b.json")
+    'python -m lib.reproduce --output=b.json'
+    >>> readable_command("python -m lib.reproduce --output results/c.json")
+    'python -m lib.reproduce --output results/c.json'
+    """
+    words = []
+    for word in command.split(" "):
+        option, equals, value = word.rpartition("=") if word.startswith("--") else ("", "", word)
+        if value.startswith("/"):
+            value = Path(value).name
+        words.append(option + equals + value)
+    return " ".join(words)
+
+
 def _lib_commit():
     """The git commit of the checkout that holds lib, or None."""
     import subprocess
@@ -644,7 +680,9 @@ def _record(
         },
         "seed": seed,
         "machine": machine(),
-        "command": " ".join(["python -m lib.reproduce", shlex.join(sys.argv[1:])]).strip(),
+        "command": readable_command(
+            " ".join(["python -m lib.reproduce", shlex.join(sys.argv[1:])]).strip()
+        ),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 

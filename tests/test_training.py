@@ -2,6 +2,7 @@
 file. Runs are tiny: a few hundred digits of the packaged sample, a few epochs."""
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -211,7 +212,10 @@ def test_a_full_scale_run_validates_on_held_out_training_digits_and_tests_once(m
 
     monkeypatch.setattr(reproduce, "train", watched_train)
     monkeypatch.setattr(reproduce, "evaluate", watched_evaluate)
+    # The command is recorded as a reader would type it: no folder of this machine.
+    monkeypatch.setattr(sys, "argv", ["reproduce.py", "--output", "/private/runs/r.json"])
     results = reproduce.run(False, epochs=1, batch_size=50, lr=1e-3, seed=0, progress=False)
+    assert results["command"] == "python -m lib.reproduce --output r.json"
     assert seen == {"train": [(200, 100)], "evaluate": [50]}
     assert (results["training_digits"], results["validation_digits"]) == (200, 100)
     assert len(results["curves"]["validation_error_percent"]) == 1

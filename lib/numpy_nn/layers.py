@@ -209,11 +209,13 @@ class Conv2d(Layer):
         x = _checked_input(x, 4, "Conv2d", "(N, C, H, W)")
         weight = self.params["weight"]
         if x.shape[1] != weight.shape[1]:
-            raise ValueError(f"x has {x.shape[1]} channels, the layer reads {weight.shape[1]}")
+            has, reads = x.shape[1], weight.shape[1]
+            raise ValueError(f"x has {has} channels, the layer reads {reads}")
         if self.mask is not None:
             weight = weight * self.mask
         self._x = x
-        return conv2d(x, weight, self.params["bias"], stride=self.stride, padding=self.padding)
+        conv = {"stride": self.stride, "padding": self.padding}
+        return conv2d(x, weight, self.params["bias"], **conv)
 
     def _backward(self, grad_y):
         weight = self.params["weight"]
