@@ -1306,6 +1306,37 @@ def test_a_version_3_notebook_is_held_to_the_code_limit(tmp_path):
     assert grade.read_notebook(path).cells[0].source == "corner_value = 27"
 
 
+def test_a_notebook_of_too_many_cells_costs_its_own_row_only(tmp_path):
+    """150,000 one-line cells (13 MB, under the file limit) cost the grader 8 s of CPU to
+    read and search; a notebook may hold at most MAX_CELLS cells, in either version."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1") for _ in range(grade.MAX_CELLS + 1)]
+    path = tmp_path / "many.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(grade.Unreadable, match=f"holds {grade.MAX_CELLS + 1} cells"):
+        grade.read_notebook(path)
+    cell = {
+        "cell_type": "code",
+        "input": "x = 1",
+        "language": "python",
+        "outputs": [],
+        "metadata": {},
+    }
+    v3 = {
+        "cells": [],
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [{"cells": [cell] * (grade.MAX_CELLS + 1), "metadata": {}}],
+    }
+    path.write_text(json.dumps(v3))
+    with pytest.raises(grade.Unreadable, match="cells; the limit is"):
+        grade.read_notebook(path)
+    nb.cells = nb.cells[: grade.MAX_CELLS]
+    nbformat.write(nb, path)
+    assert len(grade.read_notebook(path).cells) == grade.MAX_CELLS
+
+
 def test_a_verdict_that_quotes_a_huge_answer_is_cut(sandbox, tmp_path):
     """A wrong answer whose verdict quotes it (a tuple of 10,000 strings of 1,000
     characters; a type with a 10 MB name) put megabytes into each row's results.json."""

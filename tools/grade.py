@@ -91,6 +91,9 @@ MAX_NOTEBOOK_BYTES = 20 * 2**20
 #: The most characters of code a notebook may hold in all its code cells (the book's
 #: chapters hold under 20,000), and the longest cell that is read for definitions.
 MAX_CODE_CHARS, MAX_PARSED_CELL_CHARS = 500_000, 100_000
+#: The most cells a notebook may hold (the book's chapters hold under 200): each cell costs
+#: the grader some work to read and search for definitions, however short it is.
+MAX_CELLS = 5_000
 #: The longest event line, and the most bytes, that a child may send.
 MAX_LINE_BYTES = 32 * 2**20
 MAX_CHANNEL_BYTES = 256 * 2**20
@@ -816,6 +819,8 @@ def read_notebook(path, root=None):
         raise Unreadable(f"not valid JSON ({message}{where})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise Unreadable("JSON, but not a notebook (no list of cells)")
+    if len(data["cells"]) > MAX_CELLS:
+        raise Unreadable(f"it holds {len(data['cells'])} cells; the limit is {MAX_CELLS}")
     code = 0
     for cell in data["cells"]:
         source = cell.get("source", "") if isinstance(cell, dict) else ""
@@ -835,6 +840,8 @@ def read_notebook(path, root=None):
             # Counted again on what nbformat made: a version-3 notebook keeps its cells
             # in "worksheets", which the count above never sees.
             code = sum(len(c["source"]) for c in cells if c.get("cell_type") == "code")
+            if len(cells) > MAX_CELLS:
+                raise Unreadable(f"it holds {len(cells)} cells; the limit is {MAX_CELLS}")
             if code > MAX_CODE_CHARS:
                 raise Unreadable(
                     f"its code cells hold {code} characters; the limit is {MAX_CODE_CHARS}"
