@@ -118,6 +118,7 @@ def test_an_honest_submission(graded):
         assert test["score"] == test["max_score"] == 1 and test["visibility"] == "visible"
         assert test["output"].startswith("correct")
     assert "ran clean" in data["output"] and "Isolation" in data["output"]
+    assert "; limits: " in data["output"]  # which limits held: cgroups or per process
 
 
 def test_a_partial_submission(graded):

@@ -127,8 +127,9 @@ def build(chapter, out=None):
     return out
 
 
-def results_json(row, exercises, level, note="", scheme=None):
-    """Gradescope's ``results.json`` for one graded submission (a dict)."""
+def results_json(row, exercises, level, note="", scheme=None, limited=None):
+    """Gradescope's ``results.json`` for one graded submission (a dict); ``limited`` says
+    which resource limits held (:attr:`grade.Grader.limited`)."""
     scheme = scheme or grade.Scheme({e.name: float(e.points) for e in exercises})
     by_name = {r.exercise: r for r in row.results}
     tests = []
@@ -156,7 +157,8 @@ def results_json(row, exercises, level, note="", scheme=None):
     if row.notebook_run:
         lines.append(f"Your notebook, run top to bottom: {row.notebook_run}.")
         lines += [f"  cell {position + 1}: {error}" for position, error in row.run_errors[:20]]
-    lines.append(f"Isolation of the grading sandbox: {level}{note}.")
+    limits = f"; limits: {limited}" if limited else ""
+    lines.append(f"Isolation of the grading sandbox: {level}{note}{limits}.")
     return {
         "score": sum(t["score"] for t in tests),
         "output": "\n".join(grade.clean(line, 2000) for line in lines),
@@ -214,7 +216,7 @@ def run(root):
             row.notes.append(
                 f"{len(notebooks)} notebooks were submitted; graded {notebooks[0].name} only."
             )
-        data = results_json(row, exercises, level, note, grader.scheme)
+        data = results_json(row, exercises, level, note, grader.scheme, grader.limited)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     temporary = results / "results.json.tmp"
