@@ -520,6 +520,26 @@ def test_desktop_screenshot(visits, page_path):
     assert out.stat().st_size > 0
 
 
+def test_printed_lines_fit_their_output_box(visits, page_path):
+    """At the desktop width (1280 px) and at 1440 px, no printed output scrolls sideways in its box:
+    the chapters print at most 88 characters a line, and book.css sizes the outputs' font
+    so that 88 fit."""
+    v = visits(page_path)
+    too_wide = {}
+    try:
+        for width in sorted({DESKTOP["width"], 1440}):
+            v.page.set_viewport_size({**DESKTOP, "width": width})
+            v.page.wait_for_timeout(100)
+            too_wide[width] = v.page.evaluate(
+                """() => [...document.querySelectorAll('div.cell_output pre')]
+                    .filter(p => p.scrollWidth > p.clientWidth + 1)
+                    .map(p => p.textContent.split('\\n').find(l => l.length > 80) || '?')"""
+            )
+    finally:
+        v.page.set_viewport_size(DESKTOP)
+    assert all(lines == [] for lines in too_wide.values()), too_wide
+
+
 def test_phone_width_has_no_sideways_scroll_and_screenshot(visits, page_path):
     v = visits(page_path)
     v.page.set_viewport_size(PHONE)  # the layout follows, as on a phone held upright
