@@ -481,7 +481,7 @@ def readable_command(command):
     Parameters
     ----------
     command : str
-        A command line, words separated by spaces.
+        A command line, quoted as a shell reads it (``shlex``).
 
     Returns
     -------
@@ -497,14 +497,16 @@ def readable_command(command):
     'python -m lib.reproduce --output=b.json'
     >>> readable_command("python -m lib.reproduce --output results/c.json")
     'python -m lib.reproduce --output results/c.json'
+    >>> readable_command("python -m lib.reproduce --output '/my runs/d e.json'")
+    "python -m lib.reproduce --output 'd e.json'"
     """
     words = []
-    for word in command.split(" "):
+    for word in shlex.split(command):
         option, equals, value = word.rpartition("=") if word.startswith("--") else ("", "", word)
         if value.startswith("/"):
             value = Path(value).name
         words.append(option + equals + value)
-    return " ".join(words)
+    return shlex.join(words)
 
 
 def _lib_commit():

@@ -1509,7 +1509,6 @@ class Grader:
         if students or exercises:
             previous = read_rows(out)
             check_previous(previous, out, self.chapter, self.scheme, self.exercises)
-            check_same_scheme(out, self.scheme, self.exercises)
             names = [e.name for e in self.exercises]
             for name in exercises or []:
                 if name not in names:
@@ -1731,33 +1730,53 @@ def scheme_data(scheme, exercises):
     return {"points": points, "partial_credit": bool(scheme.partial_credit)}
 
 
-def check_same_scheme(out, scheme, exercises):
-    """Refuse a regrade whose points or partial credit differ from the grading it updates:
-    the rows it keeps were scored by the earlier ones, and the table would mix the two.
+def _chapter_number(chapter):
+    return str(chapter).split("_")[0].lstrip("0") or "0"
+
+
+def check_previous(previous, out, chapter, scheme, exercises):
+    """Refuse to regrade into an earlier grading that this grading would mix up with.
+
+    ``results.json`` must be of the same chapter (a regrade of chapter 2 into chapter 1's
+    folder would give the other rows chapter 1's verdicts under chapter 2's columns); it
+    must have scored with the same points and partial credit (the rows kept were scored
+    by the earlier ones, and the table would mix two ways of scoring); and each kept score
+    must be a score of those points: a finite number between 0 and the exercise's points,
+    of an exercise of the chapter (a score edited to 100, or NaN, would go into the table
+    and the LMS's total as it is).
 
     Raises
     ------
     ValueError
-        If they differ, or the earlier grading did not record them.
+        Saying which rule the earlier grading breaks.
     """
+    path = Path(out) / "results.json"
     try:
-        earlier = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))["scheme"]
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    recorded = data.get("chapter") if isinstance(data, dict) else None
+    if recorded is None or _chapter_number(recorded) != _chapter_number(chapter):
+        raise ValueError(
+            f"out: {path} is the grading of chapter {recorded!r}, not of chapter {chapter}; "
+            "regrade into the folder of the same chapter"
+        )
+    earlier = data.get("scheme")
+    if not isinstance(earlier, dict):
         raise ValueError(
             f"out: the grading in {out} does not record its points and partial credit "
             "(it was made by an older grader), so a regrade could mix two ways of scoring; "
             "grade the whole class again"
-        ) from None
+        )
     now = scheme_data(scheme, exercises)
     if earlier != now:
+        points = earlier.get("points") if isinstance(earlier.get("points"), dict) else {}
         changed = sorted(
-            name
-            for name in set(earlier.get("points", {})) | set(now["points"])
-            if earlier.get("points", {}).get(name) != now["points"].get(name)
+            str(name)
+            for name in set(points) | set(now["points"])
+            if points.get(name) != now["points"].get(name)
         )
-        what = []
-        if changed:
-            what.append("the points of " + ", ".join(changed))
+        what = ["the points of " + clean(", ".join(changed), 300)] if changed else []
         if earlier.get("partial_credit") != now["partial_credit"]:
             what.append(
                 f"partial credit ({'on' if earlier.get('partial_credit') else 'off'} then, "
@@ -1769,36 +1788,6 @@ def check_same_scheme(out, scheme, exercises):
             f"{out}: pass the same --weights file and --partial-credit setting, or grade "
             "the whole class again"
         )
-
-
-def _chapter_number(chapter):
-    return str(chapter).split("_")[0].lstrip("0") or "0"
-
-
-def check_previous(previous, out, chapter, scheme, exercises):
-    """Refuse to regrade into an earlier grading that this grading would mix up with.
-
-    ``results.json`` must be of the same chapter (a regrade of chapter 2 into chapter 1's
-    folder would give the other rows chapter 1's verdicts under chapter 2's columns),
-    and each kept score must be a score of the current points file: a finite number
-    between 0 and the exercise's points, of an exercise of the chapter (a score edited
-    to 100, or NaN, would go into the table and the LMS's total as it is).
-
-    Raises
-    ------
-    ValueError
-        Saying which rule the earlier grading breaks.
-    """
-    path = Path(out) / "results.json"
-    try:
-        recorded = json.loads(path.read_text(encoding="utf-8")).get("chapter")
-    except (OSError, ValueError, AttributeError):
-        recorded = None
-    if recorded is None or _chapter_number(recorded) != _chapter_number(chapter):
-        raise ValueError(
-            f"out: {path} is the grading of chapter {recorded!r}, not of chapter {chapter}; "
-            "regrade into the folder of the same chapter"
-        )
     names = {e.name for e in exercises}
     for row in previous.values():
         for name, value in row.scores.items():
@@ -1806,8 +1795,7 @@ def check_previous(previous, out, chapter, scheme, exercises):
                 raise ValueError(
                     f"out: {path} gives {clean(row.file, 200)} {value!r} points for "
                     f"{clean(name, 100)}, which is not a score of chapter {chapter} with "
-                    "these points (edited by hand, or graded with other weights?); grade "
-                    "the whole class again"
+                    "these points (edited by hand?); grade the whole class again"
                 )
 
 
